@@ -1,0 +1,175 @@
+"""Command line: sourced ingest | ask | chat | serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.errors import SourcedError
+from app.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "index_dir", None):
+        overrides["index_dir"] = Path(args.index_dir)
+    return Settings(**overrides)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from app.embeddings import build_embedder
+    from app.ingest import ingest, progress_bar
+
+    settings = _settings(args)
+    paths = [Path(p) for p in (args.paths or [str(settings.docs_dir)])]
+    for p in paths:
+        if not p.exists():
+            print(f"sourced: no such file or folder: {p}", file=sys.stderr)
+            return 2
+    step, close = (None, lambda: None) if (args.json or args.quiet) else progress_bar()
+    try:
+        summary = ingest(paths, settings, build_embedder(settings), rebuild=args.rebuild, progress=step)
+    finally:
+        close()
+    d = summary.as_dict()
+    if args.json:
+        print(json.dumps(d))
+    elif not args.quiet or d["added"] or d["updated"] or d["removed"]:
+        print(f"added {d['added']}, updated {d['updated']}, removed {d['removed']}, unchanged {d['unchanged']}; "
+              f"{d['chunks']} passages in the index")
+        for s in d["skipped"]:
+            print(f"  skipped {s['path']}: {s['reason']}")
+        for w in d["warnings"]:
+            print(f"  warning {w['path']}: {w['reason']}")
+    return 0
+
+
+def _read_batch(path: str) -> list[dict[str, Any]]:
+    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    items = []
+    with stream:
+        for n, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError:
+                item = {"question": None, "_error": f"line {n} is not JSON"}
+            items.append(item if isinstance(item, dict) else {"question": None, "_error": f"line {n} is not an object"})
+    return items
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from app.chat import answer, load_deps
+
+    if not args.batch and not args.question:
+        print("sourced: ask needs a QUESTION or --batch FILE", file=sys.stderr)
+        return 2
+    deps = load_deps(_settings(args))
+    if args.batch:
+        for item in _read_batch(args.batch):
+            try:
+                if "_error" in item:
+                    raise SourcedError()
+                out = answer(item.get("question"), item.get("history"), deps).to_dict()
+            except SourcedError as exc:
+                out = {"question": item.get("question"), "error": item.get("_error") or str(exc)}
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+        return 0
+    result = answer(" ".join(args.question), [], deps)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print(format_answer(result.to_dict()))
+    return 0
+
+
+def format_answer(a: dict[str, Any]) -> str:
+    """An answer with its numbered sources, for a terminal."""
+    lines = [a["answer"]]
+    for c in a["citations"]:
+        meta = ", ".join(x for x in (c.get("publisher"), c.get("published")) if x)
+        lines.append(f"  [{c['id']}] {c['title']} ({c['source']}{'; ' + meta if meta else ''}) chars {c['start']}-{c['end']}")
+    for w in a.get("warnings") or []:
+        lines.append(f"  note: {w}")
+    return "\n".join(lines)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from app.chat import answer, load_deps
+
+    deps = load_deps(_settings(args))
+    history: list[dict[str, str]] = []
+    print("Ask about the articles (empty line or Ctrl-D to quit; 'new' starts a new chat).")
+    while True:
+        try:
+            q = input("> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not q:
+            return 0
+        if q == "new":
+            history = []
+            continue
+        try:
+            res = answer(q, history, deps)
+        except SourcedError as exc:
+            print(exc)
+            continue
+        print(format_answer(res.to_dict()))
+        history += [{"role": "user", "content": q}, {"role": "assistant", "content": res.answer}]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app.api import serve
+
+    settings = _settings(args)
+    serve(settings, host=args.host or settings.host, port=args.port or settings.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sourced", description="Cited answers from a folder of news articles.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    i = sub.add_parser("ingest", help="build or update the index")
+    i.add_argument("paths", nargs="*", help="files or folders (default: seeds/)")
+    i.add_argument("--index-dir")
+    i.add_argument("--json", action="store_true", help="print one JSON summary")
+    i.add_argument("--quiet", action="store_true", help="print only when something changed")
+    i.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
+    i.set_defaults(func=cmd_ingest)
+    a = sub.add_parser("ask", help="ask one question, or a batch of JSON lines")
+    a.add_argument("question", nargs="*")
+    a.add_argument("--json", action="store_true")
+    a.add_argument("--batch", help="JSON lines file of {question, history}; '-' for stdin")
+    a.add_argument("--index-dir")
+    a.set_defaults(func=cmd_ask)
+    c = sub.add_parser("chat", help="interactive terminal chat")
+    c.add_argument("--index-dir")
+    c.set_defaults(func=cmd_chat)
+    s = sub.add_parser("serve", help="browser chat, HTTP API and widget")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--index-dir")
+    s.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    logging.basicConfig(level=os.environ.get("SOURCED_LOG_LEVEL", "WARNING"))
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SourcedError as exc:
+        print(f"sourced: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,108 @@
+"""The offline answer engine: pick the sentences that answer the question, cite each, or refuse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.keyword import KeywordIndex
+from app.model import Query
+from app.retrieval import Hit
+from app.settings import Settings
+from app.terms import QuestionInfo, analyse_question, has_answer_type, terms
+from app.textutil import months_in, split_sentences, years_in
+
+
+@dataclass(frozen=True)
+class Scored:
+    hit: Hit
+    start: int  # absolute offsets of the sentence in the document
+    end: int
+    text: str
+    score: float
+    answerable: bool
+    rank: int  # position of the sentence in its passage
+
+
+def _coverage(qterms: tuple[str, ...], have: set[str], idf: Any) -> float:
+    total = sum(idf(t) for t in qterms)
+    return sum(idf(t) for t in qterms if t in have) / total if total else 0.0
+
+
+def _entities_found(info: QuestionInfo, have: set[str]) -> bool:
+    return all(all(t in have for t in ent) for ent in info.entities) and all(
+        n.replace(",", "") in have for n in info.numbers
+    )
+
+
+def score_sentences(query: Query, hits: list[Hit], embedder: Any, keyword: KeywordIndex,
+                    settings: Settings) -> list[Scored]:
+    """Every sentence of the retrieved passages, scored against the question (best first)."""
+    info = analyse_question(query.question)
+    ctx_info = analyse_question(query.context) if query.context else None
+    qterms = info.terms + tuple(t for t in (ctx_info.terms if ctx_info else ()) if t not in info.terms)
+    weight = {t: (1.0 if t in info.terms else 0.5) for t in qterms}
+
+    def idf(t: str) -> float:
+        return keyword.idf(t) * weight.get(t, 1.0)
+
+    avoid = set(terms(query.avoid))
+    sents: list[tuple[Hit, int, int, int]] = []
+    for hit in hits:
+        for r, (s, e) in enumerate(split_sentences(hit.text)):
+            sents.append((hit, hit.start + s, hit.start + e, r))
+    if not sents:
+        return []
+    texts = [hit.text[s - hit.start : e - hit.start] for hit, s, e, _ in sents]
+    vecs = np.asarray(embedder.get_text_embedding_batch(texts + [query.standalone]))
+    sims = vecs[:-1] @ vecs[-1]
+    out = []
+    for (hit, s, e, r), text, sim in zip(sents, texts, sims, strict=True):
+        st = set(terms(text))
+        ctx = st | set(terms(hit.text)) | set(terms(hit.title))
+        lex = _coverage(qterms, st, idf)
+        lex_ctx = _coverage(qterms, ctx, idf)
+        typed = has_answer_type(text, info.answer_type, query.question)
+        when = 1.0
+        if info.months:
+            when = 1.0 if info.months & months_in(text) else (0.6 if info.months & months_in(hit.text) else 0.3)
+        yrs = {n for n in info.numbers if len(n) == 4}
+        if yrs and not yrs & years_in(hit.text + " " + hit.title):
+            when *= 0.5
+        novelty = 1.0
+        if avoid:
+            overlap = len(st & avoid) / max(len(st), 1)
+            novelty = 1.0 - 0.6 * overlap
+        score = (0.45 * float(sim) + 0.35 * lex + 0.2 * lex_ctx) * when * novelty * (1.0 if typed else 0.6)
+        answerable = (
+            _entities_found(info, ctx)
+            and typed
+            and max(lex, 0.5 * lex_ctx) >= settings.refuse_min_coverage * 0.5
+            and lex_ctx >= settings.refuse_min_coverage
+            and float(sim) >= settings.refuse_min_similarity
+        )
+        out.append(Scored(hit, s, e, text, score, answerable, r))
+    out.sort(key=lambda x: -x.score)
+    return out
+
+
+def select(scored: list[Scored], settings: Settings) -> list[Scored]:
+    """The best answerable sentence, plus close runners-up and the sentence that continues it."""
+    best = next((s for s in scored if s.answerable), None)
+    if best is None or best.score < scored[0].score * 0.7:
+        return []
+    chosen = [best]
+    following = [s for s in scored if s.hit.id == best.hit.id and s.rank == best.rank + 1]
+    for s in scored:
+        if len(chosen) >= settings.answer_max_sentences:
+            break
+        if s is best or any(c.start == s.start and c.hit.source == s.hit.source for c in chosen):
+            continue
+        if s.score >= best.score * 0.85 or (s in following and s.score >= best.score * 0.6):
+            chosen.append(s)
+    # Read in document order within a source, sources in order of their best sentence.
+    order = {c.hit.source: i for i, c in reversed(list(enumerate(chosen)))}
+    chosen.sort(key=lambda c: (order[c.hit.source], c.start))
+    return chosen

@@ -1,0 +1,175 @@
+"""Write side: files -> documents -> passages -> embeddings -> store. Incremental, batched, one writer."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from llama_index.core.schema import TextNode
+
+from app.chunking import chunk
+from app.documents import Document, SkipFile, is_supported, load_file, walk
+from app.embeddings import embedder_identity
+from app.errors import IndexBusy
+from app.settings import Settings
+from app.store import DocRecord, Store, passage_id
+
+
+@dataclass
+class Summary:
+    """What one ingest run did (the `--json` object)."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added, "updated": self.updated, "removed": self.removed, "unchanged": self.unchanged,
+            "chunks": self.chunks, "skipped": self.skipped, "warnings": self.warnings,
+        }
+
+
+def lock_for(settings: Settings) -> FileLock:
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(settings.index_dir / "ingest.lock"), timeout=0)
+
+
+def ingest(
+    paths: list[Path], settings: Settings, embedder: Any, rebuild: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Bring the store in line with the files under paths; a single writer holds the lock throughout."""
+    lock = lock_for(settings)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise IndexBusy() from exc
+    try:
+        model, dim = embedder_identity(embedder)
+        if rebuild:
+            _drop(settings)
+        store = Store.open(settings, model, dim, create=True)
+        return _run(paths, settings, embedder, store, progress)
+    finally:
+        lock.release()
+
+
+def _drop(settings: Settings) -> None:
+    from app.store import DOCUMENTS, PASSAGES, make_client
+
+    client = make_client(settings)
+    for name in (PASSAGES, DOCUMENTS):
+        try:
+            client.delete_collection(name)
+        except Exception:  # absent already
+            pass
+
+
+def _run(paths: list[Path], settings: Settings, embedder: Any, store: Store,
+         progress: Callable[[int], None] | None) -> Summary:
+    summary = Summary()
+    existing = store.documents_map()
+    roots = {str(p.resolve()) for p in paths}
+    seen: set[str] = set()
+    pending: list[tuple[Document, str, bool]] = []
+    pending_passages = 0
+    for path, root in walk(paths):
+        if progress:
+            progress(1)
+        rel = path.relative_to(root).as_posix() if root.is_dir() and path != root else path.name
+        if not is_supported(path):
+            summary.skipped.append({"path": rel, "reason": f"unsupported file type ({path.suffix})"})
+            continue
+        try:
+            doc = load_file(path, root, settings)
+        except SkipFile as exc:
+            summary.skipped.append({"path": rel, "reason": str(exc)})
+            seen.add(rel)  # a file that turned bad keeps its last good version rather than vanishing
+            continue
+        seen.add(doc.source)
+        for w in doc.warnings:
+            summary.warnings.append({"path": doc.source, "reason": w})
+        old = existing.get(doc.source)
+        if old and old.content_hash == doc.content_hash:
+            summary.unchanged += 1
+            summary.chunks += old.passages
+            continue
+        pending.append((doc, str(root.resolve()), old is not None))
+        pending_passages += len(doc.spans)
+        if pending_passages >= 4 * settings.embed_batch_size * 8:
+            summary.chunks += _commit(pending, settings, embedder, store, summary)
+            pending, pending_passages = [], 0
+    summary.chunks += _commit(pending, settings, embedder, store, summary)
+    for source, rec in existing.items():
+        if source not in seen and rec.root in roots:
+            store.delete_passages_of(source)
+            store.delete_document(source)
+            summary.removed += 1
+    changed = summary.added or summary.updated or summary.removed
+    if changed or store.keyword_index_missing():
+        gen = store.bump_generation() if changed else store.generation
+        store.build_keyword_index(gen).save(store.keyword_dir())
+    return summary
+
+
+def _commit(batch: list[tuple[Document, str, bool]], settings: Settings, embedder: Any, store: Store,
+            summary: Summary) -> int:
+    """Embed and write a batch; each document's record is written last, as its commit point."""
+    if not batch:
+        return 0
+    nodes_by_doc: list[list[TextNode]] = []
+    texts: list[str] = []
+    for doc, _, _ in batch:
+        nodes = [
+            TextNode(
+                id_=passage_id(doc.source, doc.content_hash, p.index), text=p.text,
+                start_char_idx=p.start, end_char_idx=p.end,
+                metadata={
+                    "source": doc.source, "title": doc.title, "publisher": doc.publisher or "",
+                    "published": doc.published or "", "doc_hash": doc.content_hash, "start": p.start, "end": p.end,
+                },
+            )
+            for p in chunk(doc, settings)
+        ]
+        nodes_by_doc.append(nodes)
+        texts.extend(n.text for n in nodes)
+    # The ONNX embedder sorts the whole batch by length; others go through llama-index's batching.
+    embed = getattr(embedder, "embed", None) or embedder.get_text_embedding_batch
+    vectors = embed(texts) if texts else []
+    it = iter(vectors)
+    total = 0
+    for (doc, root, was_there), nodes in zip(batch, nodes_by_doc, strict=True):
+        for n in nodes:
+            n.embedding = list(next(it))
+        store.add_passages(nodes)
+        store.put_document(
+            DocRecord(doc.source, doc.content_hash, doc.title, doc.publisher, doc.published, doc.dates, len(nodes),
+                      root),
+            doc.text,
+        )
+        store.delete_passages_of(doc.source, keep_hash=doc.content_hash)
+        total += len(nodes)
+        if was_there:
+            summary.updated += 1
+        else:
+            summary.added += 1
+    return total
+
+
+def progress_bar(total_hint: int | None = None) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    """A tqdm bar on an interactive terminal, nothing otherwise."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total_hint, unit="file", desc="ingest", file=sys.stderr)
+    return bar.update, bar.close

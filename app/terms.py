@@ -1,0 +1,78 @@
+"""Question analysis: key terms, named entities, expected answer type, time constraints."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.keyword import terms
+from app.textutil import months_in, years_in
+
+_Q_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "is",
+            "are", "was", "were", "according", "in", "on", "the", "a", "an", "tell", "name", "list", "give"}
+_CAP = re.compile(r"\b[A-Z][\w'’\-]*(?:\s+(?:of|al|el|de|bin)?\s*[A-Z][\w'’\-]*)*")
+_NUM = re.compile(r"\b\d[\d,.]*\b")
+
+
+canon_terms = terms
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    terms: tuple[str, ...]  # canonical content terms
+    entities: tuple[tuple[str, ...], ...]  # each named entity as its canonical terms; all must be found
+    numbers: tuple[str, ...]  # numbers and years in the question; must be found
+    months: frozenset[int]
+    answer_type: str  # number | date | entity | place | any
+
+
+def analyse_question(q: str) -> QuestionInfo:
+    low = q.lower()
+    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share|proportion)\b|\bpopulation\b|\bhow old\b", low):
+        atype = "number"
+    elif re.search(r"^\s*when\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b", low):
+        atype = "date"
+    elif re.search(r"^\s*where\b|\bwhich (town|city|village|country|province|region|area|border|crossing)\b", low):
+        atype = "place"
+    elif re.search(r"^\s*(who|whom|whose|which)\b|\bwhat is the name\b|\bname of\b", low):
+        atype = "entity"
+    else:
+        atype = "any"
+    ents = []
+    for m in _CAP.finditer(q):
+        words = [w for w in m.group(0).split() if w.lower() not in _Q_WORDS]
+        if not words:
+            continue
+        if m.start() == 0 and len(words) == 1 and words[0].lower() in _Q_WORDS:
+            continue
+        ts = tuple(canon_terms(" ".join(words)))
+        if ts and not months_in(" ".join(words)):
+            ents.append(ts)
+    nums = tuple(n.strip(".,") for n in _NUM.findall(q))
+    return QuestionInfo(
+        terms=tuple(dict.fromkeys(canon_terms(q))),
+        entities=tuple(ents),
+        numbers=nums,
+        months=frozenset(months_in(q)),
+        answer_type=atype,
+    )
+
+
+def has_answer_type(sentence: str, atype: str, question: str) -> bool:
+    """Whether a sentence contains the kind of thing the question asks for."""
+    if atype == "number":
+        return bool(re.search(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?)\b", sentence, re.I))
+    if atype == "date":
+        return bool(months_in(sentence) or years_in(sentence) or re.search(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today)\b", sentence))
+    if atype in {"entity", "place"}:
+        qterms = set(canon_terms(question))
+        for m in _CAP.finditer(sentence):
+            if m.start() == 0:
+                continue
+            if set(canon_terms(m.group(0))) - qterms:
+                return True
+        return False
+    return True
+
+
+__all__ = ["QuestionInfo", "analyse_question", "canon_terms", "has_answer_type", "terms"]
