@@ -1,0 +1,54 @@
+"""Shared fixtures: settings built directly, a seed index built once per session in a temp dir."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST"):
+    os.environ.pop(var, None)
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from app.embeddings import OnnxMiniLMEmbedding
+
+    return OnnxMiniLMEmbedding()
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory):
+    """Settings whose index holds the five seeds (built once)."""
+    from app.embeddings import OnnxMiniLMEmbedding
+    from app.ingest import ingest
+    from app.settings import Settings
+
+    index = tmp_path_factory.mktemp("seed-index")
+    settings = Settings(index_dir=index, answer_mode="extractive")
+    ingest([SEEDS], settings, OnnxMiniLMEmbedding())
+    return settings
+
+
+@pytest.fixture(scope="session")
+def deps(seed_settings):
+    """Answering dependencies over the seed index (extractive, offline)."""
+    from app.chat import load_deps
+
+    return load_deps(seed_settings)
+
+
+@pytest.fixture()
+def docs_dir(tmp_path):
+    """A writable copy of the seeds."""
+    d = tmp_path / "docs"
+    shutil.copytree(SEEDS, d)
+    return d
