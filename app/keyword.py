@@ -35,6 +35,7 @@ _DEMONYMS = {
     "spanish": "spain", "italian": "itali", "dutch": "netherland", "welsh": "wale", "scottish": "scotland",
     "irish": "ireland", "australian": "australia",
 }
+DEMONYM_WORDS = frozenset(_DEMONYMS)
 _stemmer = EnglishStemmer()
 
 
@@ -49,7 +50,7 @@ def normalise(word: str) -> str:
         return w.replace(",", "")
     if w.endswith("'s"):
         w = w[:-2]
-    return w.strip("'-")
+    return w.strip("'-").replace("'", "")
 
 
 def terms(text: str) -> list[str]:

@@ -10,7 +10,8 @@ from app.textutil import months_in, years_in
 
 _Q_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "is",
             "are", "was", "were", "according", "in", "on", "the", "a", "an", "tell", "name", "list", "give"}
-_CAP = re.compile(r"\b[A-Z][\w'’\-]*(?:\s+(?:of|al|el|de|bin)?\s*[A-Z][\w'’\-]*)*")
+_TOKEN = r"(?:\b(?:al|el|ad|as|ash|an|bin|ibn|abu)-)?\b[A-Z][\w'’\-]*"
+_CAP = re.compile(rf"{_TOKEN}(?:\s+(?:(?:of|for|al|el|de|bin|ibn|the)\s+)?{_TOKEN})*")
 _NUM = re.compile(r"\b\d[\d,.]*\b")
 
 
@@ -76,3 +77,30 @@ def has_answer_type(sentence: str, atype: str, question: str) -> bool:
 
 
 __all__ = ["QuestionInfo", "analyse_question", "canon_terms", "has_answer_type", "terms"]
+
+
+_TOK = re.compile(r"\d[\d,.]*\d|\d|[\w][\w'’\-]*")
+
+
+def answer_proximity(sentence: str, info: QuestionInfo) -> int | None:
+    """Token distance between a question term and a candidate answer token (new name, number, date)."""
+    from app.keyword import DEMONYM_WORDS, normalise
+
+    qset = set(info.terms)
+    q_pos, a_pos = [], []
+    for i, m in enumerate(_TOK.finditer(sentence)):
+        tok = m.group(0)
+        t = terms(tok)
+        if t and t[0] in qset:
+            q_pos.append(i)
+            continue
+        if info.answer_type == "number" and tok[0].isdigit():
+            a_pos.append(i)
+        elif info.answer_type == "date" and (months_in(tok) or years_in(tok)):
+            a_pos.append(i)
+        elif info.answer_type in {"entity", "place", "any"} and i > 0 and tok[0].isupper() \
+                and normalise(tok) not in DEMONYM_WORDS:
+            a_pos.append(i)
+    if not q_pos or not a_pos:
+        return None
+    return min(abs(a - q) for a in a_pos for q in q_pos)
