@@ -25,6 +25,7 @@ class Scored:
     answerable: bool
     rank: int  # position of the sentence in its passage
     pinpoint: bool = False  # holds the asked-for kind of answer right next to a question term
+    covers: frozenset[str] = frozenset()  # question terms the sentence itself contains
 
 
 def _coverage(qterms: tuple[str, ...], have: set[str], idf: Any) -> float:
@@ -71,7 +72,8 @@ def score_sentences(query: Query, hits: list[Hit], embedder: Any, keyword: Keywo
             prev_terms = set()
         ctx = st | set(terms(hit.text)) | set(terms(hit.title))
         # "The assault was led by X" leans on the sentence before it for what "the assault" was.
-        lex = max(_coverage(qterms, st, idf), 0.8 * _coverage(qterms, st | prev_terms, idf))
+        local = st | prev_terms
+        lex = max(_coverage(qterms, st, idf), 0.8 * _coverage(qterms, local, idf))
         prev_terms, prev_hit = st, hit
         words = len(text.split())
         if words > 40:
@@ -90,16 +92,18 @@ def score_sentences(query: Query, hits: list[Hit], embedder: Any, keyword: Keywo
             novelty = 1.0 - 0.6 * overlap
         near = answer_proximity(text, info) if typed else None
         close = 0.0 if near is None else (0.12 if near <= 3 else 0.06 if near <= 6 else 0.0)
-        score = (0.45 * float(sim) + 0.35 * lex + 0.2 * lex_ctx + close) * when * novelty * (1.0 if typed else 0.6)
+        strict = info.answer_type in {"number", "date"}  # names can hide in common nouns ("soldiers")
+        penalty = 1.0 if typed else (0.6 if strict else 0.85)
+        score = (0.45 * float(sim) + 0.35 * lex + 0.2 * lex_ctx + close) * when * novelty * penalty
         answerable = (
-            _entities_found(info, ctx)
-            and typed
+            _entities_found(info, local if strict else local | set(terms(hit.title)))
+            and (typed or not strict)
             and max(lex, 0.5 * lex_ctx) >= settings.refuse_min_coverage * 0.5
             and lex_ctx >= settings.refuse_min_coverage
             and float(sim) >= settings.refuse_min_similarity
         )
         pinpoint = near is not None and near <= 3 and info.answer_type != "any"
-        out.append(Scored(hit, s, e, text, score, answerable, r, pinpoint))
+        out.append(Scored(hit, s, e, text, score, answerable, r, pinpoint, frozenset(st & set(qterms))))
     out.sort(key=lambda x: -x.score)
     return out
 
@@ -110,14 +114,19 @@ def select(scored: list[Scored], settings: Settings) -> list[Scored]:
     if best is None or best.score < scored[0].score * 0.7:
         return []
     chosen = [best]
-    following = [s for s in scored if s.hit.id == best.hit.id and s.rank == best.rank + 1]
+    # The next sentence joins when the lead is not a pinpoint answer, or when it adds a question term the
+    # lead lacks ("a tunnel bombing near Milaya ..." then "11 soldiers were killed").
+    following = [
+        s for s in scored
+        if s.hit.id == best.hit.id and s.rank == best.rank + 1 and (not best.pinpoint or s.covers - best.covers)
+    ]
     for s in scored:
         if len(chosen) >= settings.answer_max_sentences:
             break
         if s is best or any(c.start == s.start and c.hit.source == s.hit.source for c in chosen):
             continue
         # A news lead is usually followed by its details: keep the next sentence unless it is off-topic.
-        if s.score >= best.score * 0.85 or (s in following and not best.pinpoint and s.score >= best.score * 0.25):
+        if s.score >= best.score * 0.85 or (s in following and s.score >= best.score * 0.25):
             chosen.append(s)
     # Read in document order within a source, sources in order of their best sentence.
     order = {c.hit.source: i for i, c in reversed(list(enumerate(chosen)))}
