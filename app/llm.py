@@ -74,9 +74,9 @@ class OpenAIBackend:
         for attempt in range(s.llm_max_retries + 1):
             timeout = max(0.05, min(s.llm_timeout, deadline - time.monotonic()))
             try:
-                return self.client.chat.completions.create(
-                    model=s.llm_model, messages=messages, stream=True, temperature=temperature,  # type: ignore[arg-type]
-                    timeout=timeout, **{self.max_key: max_tokens})
+                kwargs: dict[str, Any] = {"model": s.llm_model, "messages": messages, "stream": True,
+                                          "temperature": temperature, "timeout": timeout, self.max_key: max_tokens}
+                return self.client.chat.completions.create(**kwargs)
             except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as e:
                 wait = backoff(attempt)
                 if attempt >= s.llm_max_retries or time.monotonic() + wait >= deadline:
