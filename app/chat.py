@@ -18,6 +18,7 @@ from app.store import Store
 from app.terms import analyse_question
 
 log = logging.getLogger("sourced")
+NEEDS_CONTEXT = "This looks like a follow-up question: ask it in the same chat, or name who or what you mean."
 
 _DEPENDENT = re.compile(
     r"\b(they|them|their|theirs|it|its|he|him|his|she|her|hers|there|that|those|these|this|the same|such|"
@@ -81,14 +82,25 @@ def _trim_history(history: list[dict[str, str]], limit: int) -> list[dict[str, s
     return list(reversed(out))
 
 
+def _dependent(question: str) -> bool:
+    info = analyse_question(question)
+    return bool(_DEPENDENT.search(question)) or (len(info.terms) <= 2 and not info.entities)
+
+
+def needs_context(question: str, history: list[dict[str, str]]) -> bool:
+    """A follow-up ("Where were they headed?") asked with no conversation to lean on."""
+    if any(m["role"] == "user" for m in history):
+        return False
+    info = analyse_question(question)
+    return bool(_DEPENDENT.search(question)) and len(info.terms) <= 1 and not info.entities
+
+
 def condense(question: str, history: list[dict[str, str]]) -> Query:
     """Resolve a follow-up against the conversation: pronouns and elliptical questions lean on the last turn."""
     users = [m["content"] for m in history if m["role"] == "user"]
     if not users:
         return Query(question, question)
-    info = analyse_question(question)
-    dependent = bool(_DEPENDENT.search(question)) or (len(info.terms) <= 2 and not info.entities)
-    if not dependent:
+    if not _dependent(question):
         return Query(question, question)
     answers = [m["content"] for m in history if m["role"] == "assistant"]
     prev = users[-1]
@@ -101,6 +113,8 @@ def condense(question: str, history: list[dict[str, str]]) -> Query:
 def answer(question: Any, history: Any, deps: Deps) -> Answer:
     """Answer a question (with optional history) from the indexed articles, citing each claim."""
     q, hist = validate(question, history, deps.settings)
+    if needs_context(q, hist):
+        return Answer(q, REFUSAL, True, "extractive", [], [NEEDS_CONTEXT])
     query = condense(q, hist)
     if deps.llm is not None:
         query = deps.llm.condense(query, hist) if hasattr(deps.llm, "condense") else query

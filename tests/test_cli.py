@@ -1,0 +1,61 @@
+"""The CLI contract: ingest --json, ask --json, batch order, and a clear message for a missing index."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, SEEDS
+
+ENV = {k: v for k, v in os.environ.items() if k not in {"OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST"}}
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, capture_output=True, text=True,
+                          input=stdin, env=ENV, timeout=240)
+
+
+def test_missing_index_is_one_clear_line(tmp_path):
+    r = run("ask", "What did Turkey deploy?", "--index-dir", str(tmp_path / "nothing"))
+    assert r.returncode != 0
+    assert "sourced ingest" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_ingest_then_ask_json_and_batch(tmp_path):
+    idx = str(tmp_path / "idx")
+    r = run("ingest", str(SEEDS), "--index-dir", idx, "--json")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert set(summary) >= {"added", "updated", "removed", "unchanged", "chunks", "skipped"}
+    assert summary["added"] == 5 and summary["skipped"] == []
+
+    r = run("ask", "Which border crossing did the Turkish convoy use?", "--json", "--index-dir", idx)
+    a = json.loads(r.stdout)
+    assert set(a) >= {"question", "answer", "refused", "mode", "citations", "warnings"}
+    assert "Kafr Luzhin" in a["answer"] and a["mode"] == "extractive"
+    c = a["citations"][0]
+    assert set(c) >= {"id", "source", "title", "published", "quote", "start", "end"}
+    assert Path(SEEDS / c["source"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["quote"]
+
+    batch = tmp_path / "q.jsonl"
+    lines = [
+        {"question": "Who won the 2022 FIFA World Cup?"},
+        {"question": "Where were they headed?", "history": [
+            {"role": "user", "content": "What did Turkey deploy in September?"},
+            {"role": "assistant", "content": "20 military vehicles."}]},
+        {"question": ""},
+    ]
+    batch.write_text("\n".join(json.dumps(x) for x in lines) + "\nnot json\n")
+    r = run("ask", "--json", "--batch", str(batch), "--index-dir", idx)
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(out) == 4
+    assert out[0]["refused"] is True and out[0]["citations"] == []
+    assert "Kansafra" in out[1]["answer"]
+    assert "error" in out[2] and "error" in out[3]
+
+    r = run("ask", "What did Turkey deploy in September?", "--index-dir", idx)
+    assert "[1]" in r.stdout and "001_f4fb8e769c839d13.txt" in r.stdout

@@ -1,0 +1,91 @@
+"""Incremental, idempotent ingest: unchanged, edited, deleted and bad files; one writer; model check."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.embeddings import embedder_identity
+from app.errors import IndexBusy, IndexMismatch
+from app.ingest import ingest, lock_for
+from app.settings import Settings
+from app.store import Store
+
+
+@pytest.fixture()
+def settings(tmp_path):
+    return Settings(index_dir=tmp_path / "index")
+
+
+def _store(settings, embedder):
+    return Store.open(settings, *embedder_identity(embedder))
+
+
+def test_incremental_cycle(settings, docs_dir, embedder):
+    first = ingest([docs_dir], settings, embedder)
+    assert (first.added, first.updated, first.removed, first.unchanged) == (5, 0, 0, 0)
+    assert first.chunks == _store(settings, embedder).count()
+
+    again = ingest([docs_dir], settings, embedder)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 5)
+    assert again.chunks == first.chunks
+
+    target = docs_dir / "001_f4fb8e769c839d13.txt"
+    target.write_text(target.read_text() + "\nA new closing paragraph about the convoy was added by the editors.\n")
+    (docs_dir / "000_8c23c10d68aa097d.txt").unlink()
+    third = ingest([docs_dir], settings, embedder)
+    assert (third.added, third.updated, third.removed, third.unchanged) == (0, 1, 1, 3)
+    store = _store(settings, embedder)
+    sources = {m["source"] for _, _, m in store.iter_passages()}
+    assert "000_8c23c10d68aa097d.txt" not in sources
+    assert store.count() == third.chunks
+    # only the current version of the edited file has passages
+    hashes = {m["doc_hash"] for _, _, m in store.iter_passages() if m["source"] == target.name}
+    assert len(hashes) == 1
+
+
+def test_bad_files_are_skipped_with_reasons_and_do_not_stop_the_run(settings, docs_dir, embedder):
+    (docs_dir / "empty.txt").write_bytes(b"")
+    (docs_dir / "blob.txt").write_bytes(b"\x00\x00\x01binary")
+    (docs_dir / "photo.png").write_bytes(b"\x89PNG")
+    (docs_dir / "latin1.txt").write_bytes(
+        "Caf\xe9 owners in Lyon said on Monday that prices rose sharply over the winter months.\n".encode("cp1252")
+    )
+    s = ingest([docs_dir], settings, embedder)
+    reasons = {x["path"]: x["reason"] for x in s.skipped}
+    assert set(reasons) == {"empty.txt", "blob.txt", "photo.png"}
+    assert "empty" in reasons["empty.txt"] and "binary" in reasons["blob.txt"]
+    assert s.added == 6 and any("not UTF-8" in w["reason"] for w in s.warnings)
+
+
+def test_a_file_turning_bad_keeps_its_last_good_version(settings, docs_dir, embedder):
+    ingest([docs_dir], settings, embedder)
+    (docs_dir / "002_15724484db3c7ef9.txt").write_bytes(b"")
+    s = ingest([docs_dir], settings, embedder)
+    assert s.removed == 0 and s.skipped
+    assert "002_15724484db3c7ef9.txt" in _store(settings, embedder).documents_map()
+
+
+def test_other_folders_are_left_alone(settings, docs_dir, tmp_path, embedder):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.txt").write_text("Local News Headline Of The Day\n\nThe harbour reopened on Friday after repairs.\n")
+    ingest([docs_dir], settings, embedder)
+    s = ingest([other], settings, embedder)
+    assert (s.added, s.removed) == (1, 0)
+    assert len(_store(settings, embedder).documents_map()) == 6
+
+
+def test_second_writer_is_refused(settings, docs_dir, embedder):
+    lock = lock_for(settings)
+    lock.acquire()
+    try:
+        with pytest.raises(IndexBusy):
+            ingest([docs_dir], settings, embedder)
+    finally:
+        lock.release()
+
+
+def test_embedding_model_mismatch_is_refused(settings, docs_dir, embedder):
+    ingest([docs_dir], settings, embedder)
+    with pytest.raises(IndexMismatch, match="sourced ingest --rebuild"):
+        Store.open(settings, "some-other-model", 768)
