@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.htmltext import html_to_text
 from app.settings import Settings
 from app.textutil import find_dates, parse_date
-from app.htmltext import html_to_text
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
 
@@ -176,8 +176,9 @@ def load_file(path: Path, root: Path, settings: Settings) -> Document:
     data = path.read_bytes()
     source = path.relative_to(root).as_posix() if root.is_dir() else path.name
     suffix = path.suffix.lower()
+    warnings: list[str] = []
     if suffix == ".pdf":
-        text, warnings = _pdf_text(data), []
+        text = _pdf_text(data)
     else:
         text, warnings = decode(data, settings)
         if suffix in {".html", ".htm"}:

@@ -37,7 +37,8 @@ class OnnxMiniLMEmbedding(BaseEmbedding):
     _tokenizer: Any = PrivateAttr()
 
     def __init__(self, max_tokens: int = 256, batch_size: int = 32, threads: int = 0, **kw: Any) -> None:
-        super().__init__(model_name=MODEL_NAME, embed_batch_size=batch_size, max_tokens=max_tokens, **kw)
+        super().__init__(model_name=MODEL_NAME, embed_batch_size=batch_size, **kw)
+        self.max_tokens = max_tokens
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

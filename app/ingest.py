@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import BaseNode, TextNode
 
 from app.chunking import chunk
 from app.documents import Document, SkipFile, is_supported, load_file, walk
@@ -126,10 +126,10 @@ def _commit(batch: list[tuple[Document, str, bool]], settings: Settings, embedde
     """Embed and write a batch; each document's record is written last, as its commit point."""
     if not batch:
         return 0
-    nodes_by_doc: list[list[TextNode]] = []
+    nodes_by_doc: list[list[BaseNode]] = []
     texts: list[str] = []
     for doc, _, _ in batch:
-        nodes = [
+        nodes: list[BaseNode] = [
             TextNode(
                 id_=passage_id(doc.source, doc.content_hash, p.index), text=p.text,
                 start_char_idx=p.start, end_char_idx=p.end,
@@ -141,13 +141,14 @@ def _commit(batch: list[tuple[Document, str, bool]], settings: Settings, embedde
             for p in chunk(doc, settings)
         ]
         nodes_by_doc.append(nodes)
-        texts.extend(n.text for n in nodes)
+        texts.extend(n.get_content() for n in nodes)
     # The ONNX embedder sorts the whole batch by length; others go through llama-index's batching.
     embed = getattr(embedder, "embed", None) or embedder.get_text_embedding_batch
     vectors = embed(texts) if texts else []
     it = iter(vectors)
     total = 0
-    for (doc, root, was_there), nodes in zip(batch, nodes_by_doc, strict=True):
+    for (doc, root, was_there), doc_nodes in zip(batch, nodes_by_doc, strict=True):
+        nodes = doc_nodes
         for n in nodes:
             n.embedding = list(next(it))
         store.add_passages(nodes)

@@ -14,7 +14,7 @@ from typing import Any
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import BaseNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from app.errors import IndexMismatch, IndexMissing
@@ -121,7 +121,7 @@ class Store:
         self.documents.delete(ids=[doc_id(source)])
 
     # ---- passages --------------------------------------------------------------------------------
-    def add_passages(self, nodes: list[TextNode]) -> None:
+    def add_passages(self, nodes: list[BaseNode]) -> None:
         for i in range(0, len(nodes), self.batch):
             self.vector_store.add(nodes[i : i + self.batch])
 
