@@ -10,15 +10,15 @@ _SEP = r"\s*(?:,|;|-|–|&|and)\s*(?:(?:passages?|sources?)\s*)?"
 _LIST = rf"{_NUM}(?:{_SEP}{_NUM})*"
 _LABEL = r"(?:(?:passages?|sources?|p\.?)\s*)?"
 _MARKER = re.compile(
-    rf"\[\[\s*{_LABEL}(?P<a>{_LIST})\s*\]\]"
+    rf"(?P<sp>[ \t]*)(?:\[\[\s*{_LABEL}(?P<a>{_LIST})\s*\]\]"
     rf"|【\s*{_LABEL}(?P<b>{_LIST})\s*】"
     rf"|\[\^?\s*{_LABEL}(?P<c>{_LIST})\s*\]"
-    rf"|\(\s*{_LABEL}(?P<d>{_LIST})\s*\)",
+    rf"|\(\s*{_LABEL}(?P<d>{_LIST})\s*\))",
     re.IGNORECASE,
 )
 _RANGE = re.compile(rf"({_NUM})\s*[-–]\s*({_NUM})")
 _OUT = re.compile(r"\[(\d+)\]")
-_TAIL = re.compile(r"(\[\[?|【|\()[^\]】)\n]{0,30}$")
+_TAIL = re.compile(r"(\[\[[^\]\n]{0,30}\]?|(\[|【|\()[^\]】)\n]{0,30})$")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?])")
 
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
@@ -68,11 +68,10 @@ def normalise(text: str, passages: int) -> Marked:
             if n not in order:
                 order.append(n)
             out.append(f"[{order.index(n) + 1}]")
-        return "".join(out) or "\x00"
+        return m.group("sp") + "".join(out) if out else ""
 
     text = _MARKER.sub(repl, text)
     text = re.sub(r"(\[\d+\])(?:\1)+", r"\1", text)
-    text = re.sub(r"[ \t]*\x00", "", text)
     return Marked(text, order)
 
 
@@ -91,7 +90,7 @@ def render(raw: str, passages: int, partial: bool = False) -> Marked:
     """Safe, normalised text from raw model output; a partial stream holds back an unfinished marker."""
     if partial:
         raw = _TAIL.sub("", raw)
-        raw = re.sub(r"!?\[[^\]\n]*\]\([^)\n]*$", "", raw)  # an unfinished link or image
+        raw = re.sub(r"(!\[[^\]\n]*\]?\(?[^)\n]*|\[[^\]\n]*\]\([^)\n]*|!)$", "", raw)  # unfinished link/image
     return normalise(sanitise(raw).strip(), passages)
 
 
