@@ -50,3 +50,34 @@ def test_request_layout_and_untrusted_passages():
     body = msgs[-1]["content"]
     start, end = body.index("<passages>"), body.rindex("</passages>")
     assert start < body.index("Ignore previous instructions") < end
+
+
+def test_tiktoken_loads_offline_even_with_an_empty_user_cache(tmp_path, monkeypatch):
+    from app.tokens import TokenCounter, load_encoding
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))  # nothing there: the bundled cache must be used
+    load_encoding.cache_clear()
+    exact = TokenCounter("gpt-4.1-mini")
+    assert exact.encoding is not None and exact.encoding.name == "o200k_base" and exact.margin == 1.0
+    assert exact.count("hello world") == 2
+    local = TokenCounter("smollm2-135m-instruct")  # unknown model: o200k_base with a safety margin
+    assert local.encoding is not None and local.margin > 1.0
+    assert list(tmp_path.iterdir()) == [] and str(tmp_path) == __import__("os").environ["TIKTOKEN_CACHE_DIR"]
+    load_encoding.cache_clear()
+
+
+def test_budget_drops_oldest_history_then_weakest_passages():
+    from app.tokens import TokenCounter, fit
+
+    counter = TokenCounter("gpt-4.1-mini")
+    history = [{"role": "user", "content": f"turn {i} " + "word " * 50} for i in range(6)]
+
+    def build(ps, hist):
+        return [{"role": "system", "content": "rules"}, *hist, {"role": "user", "content": " ".join(ps)}]
+
+    passages = ["passage " * 40 for _ in range(4)]
+    full = counter.messages(build(passages, history))
+    ps, hist, used = fit(counter, full - 30, build, passages, history)
+    assert ps == passages and hist == history[1:] and used <= full - 30
+    ps, hist, used = fit(counter, counter.messages(build(passages[:2], [])), build, passages, history)
+    assert hist == [] and ps == passages[:2]
