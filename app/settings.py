@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field("gpt-4.1-mini", description="Chat model name.")
     llm_timeout: float = Field(30.0, description="Seconds per LLM request.")
-    llm_max_retries: int = Field(1, description="Retries of a failed LLM request (SDK level; no outer loop).")
+    llm_max_retries: int = Field(1, description="Retries of a failed LLM request (Sourced's own bounded loop; SDK retries are off).")
     llm_context_window: int = Field(16_000, description="Model context in tokens.")
     llm_max_output_tokens: int = Field(512, description="Tokens reserved for the answer.")
     llm_temperature: float = Field(0.1, description="Sampling temperature.")
