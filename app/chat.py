@@ -112,29 +112,28 @@ def condense(question: str, history: list[dict[str, str]]) -> Query:
 
 def answer(question: Any, history: Any, deps: Deps) -> Answer:
     """Answer a question (with optional history) from the indexed articles, citing each claim."""
-    q, hist = validate(question, history, deps.settings)
-    if needs_context(q, hist):
-        return Answer(q, REFUSAL, True, "extractive", [], [NEEDS_CONTEXT])
-    query = condense(q, hist)
-    if deps.llm is not None:
-        query = deps.llm.condense(query, hist) if hasattr(deps.llm, "condense") else query
-    hits = deps.retriever.retrieve(query.search_text)
-    if deps.llm is not None:
-        return deps.llm.answer(query, hits, hist, fallback=lambda w: extractive_answer(query, hits, deps, w))
-    return extractive_answer(query, hits, deps)
+    final: Answer | None = None
+    for _, done in stream_answer(question, history, deps):
+        final = done or final
+    if final is None:  # an engine must always finish with an answer
+        raise RuntimeError("answer engine produced no answer")
+    return final
 
 
 def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str, Answer | None]]:
-    """Yield (partial answer text, None) while writing, then ("", final answer)."""
+    """Yield (partial answer text, None) while an LLM writes, then ("", final answer)."""
     q, hist = validate(question, history, deps.settings)
-    query = condense(q, hist)
-    if deps.llm is not None and hasattr(deps.llm, "stream"):
-        query = deps.llm.condense(query, hist) if hasattr(deps.llm, "condense") else query
-        hits = deps.retriever.retrieve(query.search_text)
-        yield from deps.llm.stream(query, hits, hist, fallback=lambda w: extractive_answer(query, hits, deps, w))
+    if needs_context(q, hist):
+        yield "", Answer(q, REFUSAL, True, "extractive", [], [NEEDS_CONTEXT])
         return
-    final = answer(q, hist, deps)
-    yield "", final
+    query = condense(q, hist)
+    if deps.llm is not None:
+        query = deps.llm.condense(query, hist)  # a no-op without history
+    hits = deps.retriever.retrieve(query.search_text)
+    if deps.llm is None:
+        yield "", extractive_answer(query, hits, deps)
+        return
+    yield from deps.llm.stream(query, hits, hist, fallback=lambda w: extractive_answer(query, hits, deps, w))
 
 
 def extractive_answer(query: Query, hits: list[Hit], deps: Deps, warning: str | None = None) -> Answer:

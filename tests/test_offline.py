@@ -19,8 +19,8 @@ from app.cli import main
 idx = sys.argv[2]
 assert main(["ingest", sys.argv[1], "--index-dir", idx, "--quiet"]) == 0
 assert main(["ask", "--json", "--index-dir", idx, "Which border crossing did the Turkish convoy use?"]) == 0
-from app.tokens import count_tokens
-print("tokens", count_tokens("hello world"))
+from app.tokens import TokenCounter
+print("tokens", TokenCounter("gpt-4.1-mini").count("hello world"))
 """
 
 
