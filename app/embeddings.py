@@ -46,6 +46,8 @@ class OnnxMiniLMEmbedding(BaseEmbedding):
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or (os.cpu_count() or 1)
         opts.log_severity_level = 3
+        # Busy-waiting worker threads steal the CPU from concurrent requests on a 2-core box.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
         self._tokenizer = Tokenizer.from_file(str(tok))
         self._tokenizer.enable_truncation(max_length=max_tokens)

@@ -54,58 +54,86 @@ def score_sentences(query: Query, hits: list[Hit], embedder: Any, keyword: Keywo
         return keyword.idf(t) * weight.get(t, 1.0)
 
     avoid = set(terms(query.avoid))
-    sents: list[tuple[Hit, int, int, int]] = []
+    feats: list[_Features] = []
     for hit in hits:
+        prev: set[str] = set()
+        ctx = set(terms(hit.text)) | set(terms(hit.title))
         for r, (s, e) in enumerate(split_sentences(hit.text)):
-            sents.append((hit, hit.start + s, hit.start + e, r))
-    if not sents:
+            f = _features(hit, hit.start + s, hit.start + e, r, prev, ctx, info, qterms, idf, avoid, query, settings)
+            feats.append(f)
+            prev = f.terms
+    if not feats:
         return []
-    texts = [hit.text[s - hit.start : e - hit.start] for hit, s, e, _ in sents]
-    vecs = np.asarray(embedder.get_text_embedding_batch(texts + [query.standalone]))
+    # Embedding every sentence dominates latency; only the lexically promising ones (and the sentence after
+    # each, which may continue it) are embedded. The passage's own similarity stands in until then.
+    ranked = sorted(range(len(feats)), key=lambda i: -feats[i].final(feats[i].hit.dense or 0.3))
+    keep = set(ranked[: settings.sentence_candidates])
+    keep |= {i + 1 for i in keep if i + 1 < len(feats) and feats[i + 1].hit is feats[i].hit}
+    idx = sorted(keep)
+    embed = getattr(embedder, "embed", None) or embedder.get_text_embedding_batch
+    vecs = np.asarray(embed([feats[i].text for i in idx] + [query.standalone]))
     sims = vecs[:-1] @ vecs[-1]
     out = []
-    prev_terms: set[str] = set()
-    prev_hit = None
-    for (hit, s, e, r), text, sim in zip(sents, texts, sims, strict=True):
-        st = set(terms(text))
-        if hit is not prev_hit:
-            prev_terms = set()
-        ctx = st | set(terms(hit.text)) | set(terms(hit.title))
-        # "The assault was led by X" leans on the sentence before it for what "the assault" was.
-        local = st | prev_terms
-        lex = max(_coverage(qterms, st, idf), 0.8 * _coverage(qterms, local, idf))
-        prev_terms, prev_hit = st, hit
-        words = len(text.split())
-        if words > 40:
-            lex *= 40 / words
-        lex_ctx = _coverage(qterms, ctx, idf)
-        typed = has_answer_type(text, info.answer_type, query.question)
-        when = 1.0
-        if info.months:
-            when = 1.0 if info.months & months_in(text) else (0.6 if info.months & months_in(hit.text) else 0.3)
-        yrs = {n for n in info.numbers if len(n) == 4}
-        if yrs and not yrs & years_in(hit.text + " " + hit.title):
-            when *= 0.5
-        novelty = 1.0
-        if avoid:
-            overlap = len(st & avoid) / max(len(st), 1)
-            novelty = 1.0 - 0.6 * overlap
-        near = answer_proximity(text, info) if typed else None
-        close = 0.0 if near is None else (0.12 if near <= 3 else 0.06 if near <= 6 else 0.0)
-        strict = info.answer_type in {"number", "date"}  # names can hide in common nouns ("soldiers")
-        penalty = 1.0 if typed else (0.6 if strict else 0.85)
-        score = (0.45 * float(sim) + 0.35 * lex + 0.2 * lex_ctx + close) * when * novelty * penalty
-        answerable = (
-            _entities_found(info, local if strict else local | set(terms(hit.title)))
-            and (typed or not strict)
-            and max(lex, 0.5 * lex_ctx) >= settings.refuse_min_coverage * 0.5
-            and lex_ctx >= settings.refuse_min_coverage
-            and float(sim) >= settings.refuse_min_similarity
-        )
-        pinpoint = near is not None and near <= 3 and info.answer_type != "any"
-        out.append(Scored(hit, s, e, text, score, answerable, r, pinpoint, frozenset(st & set(qterms))))
+    for i, sim in zip(idx, sims, strict=True):
+        f = feats[i]
+        answerable = f.answerable_lex and float(sim) >= settings.refuse_min_similarity
+        out.append(Scored(f.hit, f.start, f.end, f.text, f.final(float(sim)), answerable, f.rank, f.pinpoint,
+                          frozenset(f.terms & set(qterms))))
     out.sort(key=lambda x: -x.score)
     return out
+
+
+@dataclass(frozen=True)
+class _Features:
+    """Everything about a sentence except its embedding similarity."""
+
+    hit: Hit
+    start: int
+    end: int
+    rank: int
+    text: str
+    terms: set[str]
+    lexical: float
+    factor: float
+    answerable_lex: bool
+    pinpoint: bool
+
+    def final(self, sim: float) -> float:
+        return (0.45 * sim + self.lexical) * self.factor
+
+
+def _features(hit: Hit, s: int, e: int, r: int, prev: set[str], ctx_base: set[str], info: QuestionInfo,
+              qterms: tuple[str, ...], idf: Any, avoid: set[str], query: Query, settings: Settings) -> _Features:
+    text = hit.text[s - hit.start : e - hit.start]
+    st = set(terms(text))
+    ctx = st | ctx_base
+    # "The assault was led by X" leans on the sentence before it for what "the assault" was.
+    local = st | prev
+    lex = max(_coverage(qterms, st, idf), 0.8 * _coverage(qterms, local, idf))
+    words = len(text.split())
+    if words > 40:
+        lex *= 40 / words
+    lex_ctx = _coverage(qterms, ctx, idf)
+    typed = has_answer_type(text, info.answer_type, query.question)
+    when = 1.0
+    if info.months:
+        when = 1.0 if info.months & months_in(text) else (0.6 if info.months & months_in(hit.text) else 0.3)
+    yrs = {n for n in info.numbers if len(n) == 4}
+    if yrs and not yrs & years_in(hit.text + " " + hit.title):
+        when *= 0.5
+    novelty = 1.0 - 0.6 * len(st & avoid) / max(len(st), 1) if avoid else 1.0
+    near = answer_proximity(text, info) if typed else None
+    close = 0.0 if near is None else (0.12 if near <= 3 else 0.06 if near <= 6 else 0.0)
+    strict = info.answer_type in {"number", "date"}  # names can hide in common nouns ("soldiers")
+    penalty = 1.0 if typed else (0.6 if strict else 0.85)
+    answerable = (
+        _entities_found(info, local if strict else local | set(terms(hit.title)))
+        and (typed or not strict)
+        and max(lex, 0.5 * lex_ctx) >= settings.refuse_min_coverage * 0.5
+        and lex_ctx >= settings.refuse_min_coverage
+    )
+    return _Features(hit, s, e, r, text, st, 0.35 * lex + 0.2 * lex_ctx + close, when * novelty * penalty,
+                     answerable, near is not None and near <= 3 and info.answer_type != "any")
 
 
 def select(scored: list[Scored], settings: Settings) -> list[Scored]:
