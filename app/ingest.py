@@ -82,6 +82,17 @@ def _run(paths: list[Path], settings: Settings, embedder: Any, store: Store,
     seen: set[str] = set()
     pending: list[tuple[Document, str, bool]] = []
     pending_passages = 0
+    started = False
+
+    def commit(batch: list[tuple[Document, str, bool]]) -> int:
+        # Move the generation on before the first write, so that if this run dies midway every reader
+        # rebuilds its keyword index from the store (committed versions only) instead of keeping the old one.
+        nonlocal started
+        if batch and not started:
+            store.bump_generation()
+            started = True
+        return _commit(batch, settings, embedder, store, summary)
+
     for path, root in walk(paths):
         if progress:
             progress(1)
@@ -106,11 +117,14 @@ def _run(paths: list[Path], settings: Settings, embedder: Any, store: Store,
         pending.append((doc, str(root.resolve()), old is not None))
         pending_passages += len(doc.spans)
         if pending_passages >= 4 * settings.embed_batch_size * 8:
-            summary.chunks += _commit(pending, settings, embedder, store, summary)
+            summary.chunks += commit(pending)
             pending, pending_passages = [], 0
-    summary.chunks += _commit(pending, settings, embedder, store, summary)
+    summary.chunks += commit(pending)
     for source, rec in existing.items():
         if source not in seen and rec.root in roots:
+            if not started:
+                store.bump_generation()
+                started = True
             store.delete_passages_of(source)
             store.delete_document(source)
             summary.removed += 1

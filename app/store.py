@@ -52,8 +52,10 @@ def make_client(settings: Settings) -> Any:
     cs = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
         headers = {}
-        if settings.chroma_token:
-            headers["Authorization"] = f"Bearer {settings.chroma_token.get_secret_value()}"
+        if settings.chroma_token:  # a proxy in front of `chroma run` checks one of these; Chroma Cloud the second
+            token = settings.chroma_token.get_secret_value()
+            headers["Authorization"] = f"Bearer {token}"
+            headers["X-Chroma-Token"] = token
         return chromadb.HttpClient(
             host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl, headers=headers, settings=cs
         )
@@ -143,18 +145,21 @@ class Store:
         res = self.passages.query(
             query_embeddings=[embedding], n_results=min(k, n), include=["documents", "metadatas", "distances"]
         )
+        # A reader that outlived another process's write can get ids whose records are gone (metadata None).
         return [
             (i, t, m, 1.0 - float(d))
             for i, t, m, d in zip(
                 res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
             )
+            if m is not None and t is not None
         ]
 
     def get_passages(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         if not ids:
             return {}
         res = self.passages.get(ids=ids, include=["documents", "metadatas"])
-        return {i: (t, m) for i, t, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)}
+        got = zip(res["ids"], res["documents"], res["metadatas"], strict=True)
+        return {i: (t, m) for i, t, m in got if m is not None and t is not None}
 
     def iter_passages(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         yield from self._scan(self.passages, include_docs=True)
