@@ -124,6 +124,10 @@ def _features(hit: Hit, s: int, e: int, r: int, prev: set[str], ctx_base: set[st
     novelty = 1.0 - 0.6 * len(st & avoid) / max(len(st), 1) if avoid else 1.0
     near = answer_proximity(text, info) if typed else None
     close = 0.0 if near is None else (0.12 if near <= 3 else 0.06 if near <= 6 else 0.0)
+    if near is not None and near <= 3 and info.answer_type != "any":
+        # the answer sits right by the asked-about noun or verb ("led by X", "36 Turkish soldiers")
+        focused = answer_proximity(text, info, focus_only=True)
+        close += 0.08 if focused is not None and focused <= 3 else 0.0
     strict = info.answer_type in {"number", "date"}  # names can hide in common nouns ("soldiers")
     penalty = 1.0 if typed else (0.6 if strict else 0.85)
     answerable = (
@@ -154,7 +158,9 @@ def select(scored: list[Scored], settings: Settings) -> list[Scored]:
         if s is best or any(c.start == s.start and c.hit.source == s.hit.source for c in chosen):
             continue
         # A news lead is usually followed by its details: keep the next sentence unless it is off-topic.
-        if s.score >= best.score * 0.85 or (s in following and s.score >= best.score * 0.25):
+        # Runners-up must stand on their own; another article's must be nearly as good as the best.
+        bar = 0.85 if s.hit.source == best.hit.source else 0.93
+        if (s.answerable and s.score >= best.score * bar) or (s in following and s.score >= best.score * 0.25):
             chosen.append(s)
     # Read in document order within a source, sources in order of their best sentence.
     order = {c.hit.source: i for i, c in reversed(list(enumerate(chosen)))}

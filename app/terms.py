@@ -25,6 +25,7 @@ class QuestionInfo:
     numbers: tuple[str, ...]  # numbers and years in the question; must be found
     months: frozenset[int]
     answer_type: str  # number | date | entity | place | any
+    focus: tuple[str, ...] = ()  # the asked-about noun and verb ("which GROUP LED ...")
 
 
 def analyse_question(q: str) -> QuestionInfo:
@@ -56,6 +57,7 @@ def analyse_question(q: str) -> QuestionInfo:
         numbers=nums,
         months=frozenset(months_in(q)),
         answer_type=atype,
+        focus=_focus(q, ents),
     )
 
 
@@ -82,11 +84,32 @@ __all__ = ["QuestionInfo", "analyse_question", "canon_terms", "has_answer_type",
 _TOK = re.compile(r"\d[\d,.]*\d|\d|[\w][\w'’\-]*")
 
 
-def answer_proximity(sentence: str, info: QuestionInfo) -> int | None:
+_AUX = {"did", "does", "do", "was", "were", "is", "are", "has", "have", "had", "many", "much", "will", "would", "can"}
+_WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+
+
+def _focus(q: str, ents: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """The first two content terms after the question word that are not names: what the answer attaches to."""
+    m = _WH.search(q)
+    rest = q[m.end():] if m else q
+    named = {t for e in ents for t in e}
+    out = []
+    for w in rest.split():
+        if w.lower() in _AUX:
+            continue
+        for t in terms(w):
+            if t not in named and not months_in(w):
+                out.append(t)
+        if len(out) >= 2:
+            break
+    return tuple(out[:2])
+
+
+def answer_proximity(sentence: str, info: QuestionInfo, focus_only: bool = False) -> int | None:
     """Token distance between a question term and a candidate answer token (new name, number, date)."""
     from app.keyword import DEMONYM_WORDS, normalise
 
-    qset = set(info.terms)
+    qset = set(info.focus if focus_only else info.terms)
     q_pos, a_pos = [], []
     for i, m in enumerate(_TOK.finditer(sentence)):
         tok = m.group(0)
