@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +34,32 @@ def _coverage(qterms: tuple[str, ...], have: set[str], idf: Any) -> float:
     return sum(idf(t) for t in qterms if t in have) / total if total else 0.0
 
 
+_BACK = re.compile(r"^[\"“]?(it|its|they|their|he|his|she|her|this|these|the (company|firm|group|club|team|party|government|bank))\b",
+                   re.IGNORECASE)
+
+
+def _refers_back(sentence: str) -> bool:
+    """A sentence whose subject points back ("It has already offered ...") to the article's subject."""
+    return bool(_BACK.match(sentence))
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s\-]|'s\b|’s\b", "", text.lower())
+
+
+def _written_together(info: QuestionInfo, text: str) -> set[str]:
+    """Terms of question names that the text spells differently ("TimeWarner" for "Time Warner")."""
+    if not info.entities:
+        return set()
+    squashed = _squash(text)
+    return {t for ent, name in zip(info.entities, info.entity_names, strict=True) if _squash(name) in squashed
+            for t in ent}
+
+
 def _entities_found(info: QuestionInfo, have: set[str]) -> bool:
     """Every named entity and number of the question appears (long names may differ in one word)."""
     for ent in info.entities:
-        missing = sum(t not in have for t in ent)
-        if missing > (1 if len(ent) >= 3 else 0):
+        if sum(t not in have for t in ent) > (1 if len(ent) >= 3 else 0):
             return False
     return all(n.replace(",", "") in have for n in info.numbers)
 
@@ -105,7 +127,8 @@ class _Features:
 def _features(hit: Hit, s: int, e: int, r: int, prev: set[str], ctx_base: set[str], info: QuestionInfo,
               qterms: tuple[str, ...], idf: Any, avoid: set[str], query: Query, settings: Settings) -> _Features:
     text = hit.text[s - hit.start : e - hit.start]
-    st = set(terms(text))
+    st = set(terms(text)) | _written_together(info, text)
+    title = set(terms(hit.title)) | _written_together(info, hit.title)
     ctx = st | ctx_base
     # "The assault was led by X" leans on the sentence before it for what "the assault" was.
     local = st | prev
@@ -131,7 +154,7 @@ def _features(hit: Hit, s: int, e: int, r: int, prev: set[str], ctx_base: set[st
     strict = info.answer_type in {"number", "date"}  # names can hide in common nouns ("soldiers")
     penalty = 1.0 if typed else (0.6 if strict else 0.85)
     answerable = (
-        _entities_found(info, local if strict else local | set(terms(hit.title)))
+        _entities_found(info, (local | title if _refers_back(text) else local) if strict else ctx | title)
         and (typed or not strict)
         and max(lex, 0.5 * lex_ctx) >= settings.refuse_min_coverage * 0.5
         and lex_ctx >= settings.refuse_min_coverage

@@ -26,11 +26,12 @@ class QuestionInfo:
     months: frozenset[int]
     answer_type: str  # number | date | entity | place | any
     focus: tuple[str, ...] = ()  # the asked-about noun and verb ("which GROUP LED ...")
+    entity_names: tuple[str, ...] = ()  # the entities as written, parallel to entities
 
 
 def analyse_question(q: str) -> QuestionInfo:
     low = q.lower()
-    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share|proportion)\b|\bpopulation\b|\bhow old\b", low):
+    if re.search(r"\bhow (many|much|long|far|big|large|old)\b|\bwhat (number|percentage|share|proportion)\b|\bpopulation\b|\bhow old\b", low):
         atype = "number"
     elif re.search(r"^\s*when\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b", low):
         atype = "date"
@@ -41,6 +42,7 @@ def analyse_question(q: str) -> QuestionInfo:
     else:
         atype = "any"
     ents = []
+    names = []
     for m in _CAP.finditer(q):
         words = [w for w in m.group(0).split() if w.lower() not in _Q_WORDS]
         if not words:
@@ -50,6 +52,7 @@ def analyse_question(q: str) -> QuestionInfo:
         ts = tuple(canon_terms(" ".join(words)))
         if ts and not months_in(" ".join(words)):
             ents.append(ts)
+            names.append(" ".join(words))
     nums = tuple(n.strip(".,") for n in _NUM.findall(q))
     return QuestionInfo(
         terms=tuple(dict.fromkeys(canon_terms(q))),
@@ -58,6 +61,7 @@ def analyse_question(q: str) -> QuestionInfo:
         months=frozenset(months_in(q)),
         answer_type=atype,
         focus=_focus(q, ents),
+        entity_names=tuple(names),
     )
 
 
