@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import re
 import time
@@ -112,7 +113,7 @@ def _load(settings: Settings) -> tuple[Deps | None, str | None]:
     """Probe and open the index; a failure becomes a safe message, never an exception."""
     try:
         try:
-            from app import probe  # type: ignore[attr-defined]
+            probe: Any = importlib.import_module("app.probe")
         except ImportError:
             probe = None
         if probe is not None and hasattr(probe, "check_index"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-SYSTEM = [gr.themes.Font("system-ui"), gr.themes.Font("-apple-system"), gr.themes.Font("Segoe UI"), "sans-serif"]
-MONO = [gr.themes.Font("ui-monospace"), gr.themes.Font("Menlo"), "monospace"]
+SYSTEM: list[gr.themes.Font | str] = [gr.themes.Font("system-ui"), gr.themes.Font("-apple-system"), gr.themes.Font("Segoe UI"), "sans-serif"]
+MONO: list[gr.themes.Font | str] = [gr.themes.Font("ui-monospace"), gr.themes.Font("Menlo"), "monospace"]
 
 # Runs before Gradio renders: /?embed=1 switches to the compact view used by the widget's iframe.
 HEAD = ("<script>if(new URLSearchParams(location.search).has('embed'))"
@@ -72,15 +72,19 @@ footer { display: none !important; }
 #sx-examples { gap: 6px !important; flex-wrap: wrap; }
 #sx-examples button { flex: 1 1 200px !important; font-weight: 500; white-space: normal; text-align: left;
   justify-content: flex-start; }
+#sx-box { border: 1px solid var(--border-color-primary); border-radius: 12px; background: var(--background-fill-primary);
+  box-shadow: 0 2px 10px rgba(15, 23, 42, .06); padding: 4px 6px; }
 #sx-box textarea { font-size: 1rem; }
 @media (max-width: 600px) {
   .gradio-container { padding: 8px 10px !important; }
-  .sx-chat { height: calc(100vh - 290px); }
+  .sx-chat { height: calc(100dvh - 200px); }
+  #sx-header { padding-bottom: 6px; }
   .sx-bubble, .sx-sources { max-width: 100%; width: auto; }
   .sx-brand small { display: none; }
 }
 html.sx-embed .gradio-container { padding: 6px 8px !important; max-width: none !important; }
-html.sx-embed #sx-header { display: none !important; }
-html.sx-embed .sx-chat { height: calc(100vh - 150px); }
+html.sx-embed .sx-brand { display: none !important; }
+html.sx-embed #sx-header { border: none; padding: 0; justify-content: flex-end; }
+html.sx-embed .sx-chat { height: calc(100vh - 130px); }
 html.sx-embed #sx-examples button { flex-basis: 100% !important; }
 """

@@ -1,0 +1,76 @@
+"""A real uvicorn server on a free loopback port, started once per test process; and a Chromium launcher."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import http.server
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+_servers: dict[str, str] = {}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def live_server(settings: Any, deps: Any) -> str:
+    """Base URL of the app (one per process), serving the given settings and deps."""
+    if "app" in _servers:
+        return _servers["app"]
+    import uvicorn
+
+    from app.api import create_app
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, deps), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+    atexit.register(stop)
+    _servers["app"] = f"http://127.0.0.1:{port}"
+    return _servers["app"]
+
+
+def static_server(directory: Path, host: str = "127.0.0.1") -> tuple[str, Any]:
+    """A plain HTTP server for a folder (another origin than the app); returns (base URL, server)."""
+    port = free_port(host)
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(directory), **k)  # noqa: E731
+    httpd = http.server.ThreadingHTTPServer((host, port), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return f"http://{host}:{port}", httpd
+
+
+@contextlib.contextmanager
+def chromium() -> Any:
+    """A headless Debian Chromium via Playwright; skips when it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
