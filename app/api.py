@@ -27,7 +27,7 @@ from app.widget import WIDGET_JS  # noqa: E402
 log = logging.getLogger("sourced")
 # Gradio routes this app has no use for: monitoring, uploads, file serving, MCP, run history.
 BLOCKED = ("/monitoring", "/gradio_api/upload", "/gradio_api/file=", "/gradio_api/mcp", "/gradio_api/runs",
-           "/gradio_api/monitoring", "/file=", "/upload")
+           "/gradio_api/monitoring", "/file=", "/upload", "/openapi.json", "/docs", "/redoc")
 
 
 class BadRequest(SourcedError):
