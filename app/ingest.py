@@ -77,6 +77,7 @@ def _drop(settings: Settings) -> None:
 def _run(paths: list[Path], settings: Settings, embedder: Any, store: Store,
          progress: Callable[[int], None] | None) -> Summary:
     summary = Summary()
+    swept = store.sweep() if store.dirty else 0  # the last run died midway: drop what it left half-written
     existing = store.documents_map()
     roots = {str(p.resolve()) for p in paths}
     seen: set[str] = set()
@@ -89,7 +90,7 @@ def _run(paths: list[Path], settings: Settings, embedder: Any, store: Store,
         # rebuilds its keyword index from the store (committed versions only) instead of keeping the old one.
         nonlocal started
         if batch and not started:
-            store.bump_generation()
+            store.bump_generation(dirty=True)
             started = True
         return _commit(batch, settings, embedder, store, summary)
 
@@ -123,12 +124,12 @@ def _run(paths: list[Path], settings: Settings, embedder: Any, store: Store,
     for source, rec in existing.items():
         if source not in seen and rec.root in roots:
             if not started:
-                store.bump_generation()
+                store.bump_generation(dirty=True)
                 started = True
             store.delete_passages_of(source)
             store.delete_document(source)
             summary.removed += 1
-    changed = summary.added or summary.updated or summary.removed
+    changed = summary.added or summary.updated or summary.removed or swept
     if changed or store.keyword_index_missing():
         gen = store.bump_generation() if changed else store.generation
         store.build_keyword_index(gen).save(store.keyword_dir())
@@ -159,25 +160,25 @@ def _commit(batch: list[tuple[Document, str, bool]], settings: Settings, embedde
     # The ONNX embedder sorts the whole batch by length; others go through llama-index's batching.
     embed = getattr(embedder, "embed", None) or embedder.get_text_embedding_batch
     vectors = embed(texts) if texts else []
+    # One write per kind for the whole batch (per-call overhead dominated when written per document):
+    # all new passages first, then all document records (the commit point), then the superseded passages.
     it = iter(vectors)
-    total = 0
+    nodes_all: list[BaseNode] = []
+    records: list[tuple[DocRecord, str]] = []
     for (doc, root, was_there), doc_nodes in zip(batch, nodes_by_doc, strict=True):
-        nodes = doc_nodes
-        for n in nodes:
+        for n in doc_nodes:
             n.embedding = list(next(it))
-        store.add_passages(nodes)
-        store.put_document(
-            DocRecord(doc.source, doc.content_hash, doc.title, doc.publisher, doc.published, doc.dates, len(nodes),
-                      root),
-            doc.text,
-        )
-        store.delete_passages_of(doc.source, keep_hash=doc.content_hash)
-        total += len(nodes)
+        nodes_all.extend(doc_nodes)
+        records.append((DocRecord(doc.source, doc.content_hash, doc.title, doc.publisher, doc.published, doc.dates,
+                                  len(doc_nodes), root), doc.text))
         if was_there:
             summary.updated += 1
         else:
             summary.added += 1
-    return total
+    store.add_passages(nodes_all)
+    store.put_documents(records)
+    store.delete_superseded({rec.source: rec.content_hash for rec, _ in records})
+    return len(nodes_all)
 
 
 def progress_bar(total_hint: int | None = None) -> tuple[Callable[[int], None] | None, Callable[[], None]]:

@@ -112,12 +112,16 @@ class Store:
 
     def put_document(self, rec: DocRecord, text: str) -> None:
         """Record a document; this is the commit point that makes its new passages visible to readers."""
-        meta = {
-            "source": rec.source, "content_hash": rec.content_hash, "title": rec.title,
-            "publisher": rec.publisher or "", "published": rec.published or "",
-            "dates": json.dumps(rec.dates), "passages": rec.passages, "root": rec.root,
-        }
-        self.documents.upsert(ids=[doc_id(rec.source)], documents=[text], metadatas=[meta], embeddings=[[0.0]])
+        self.documents.upsert(ids=[doc_id(rec.source)], documents=[text], metadatas=[_meta(rec)], embeddings=[[0.0]])
+
+    def put_documents(self, items: list[tuple[DocRecord, str]]) -> None:
+        """Record several documents in one write per store batch (the commit point of an ingest batch)."""
+        for i in range(0, len(items), self.batch):
+            part = items[i : i + self.batch]
+            self.documents.upsert(
+                ids=[doc_id(r.source) for r, _ in part], documents=[t for _, t in part],
+                metadatas=[_meta(r) for r, _ in part], embeddings=[[0.0]] * len(part),
+            )
 
     def delete_document(self, source: str) -> None:
         self.documents.delete(ids=[doc_id(source)])
@@ -133,6 +137,16 @@ class Store:
         ids = [i for i, m in zip(got["ids"], got["metadatas"] or [], strict=False) if m.get("doc_hash") != keep_hash]
         for i in range(0, len(ids), self.batch):
             self.passages.delete(ids=ids[i : i + self.batch])
+
+    def delete_superseded(self, keep: dict[str, str]) -> None:
+        """Remove the passages of the given sources whose version is not the one kept (source -> hash)."""
+        sources = list(keep)
+        for i in range(0, len(sources), 500):
+            got = self.passages.get(where={"source": {"$in": sources[i : i + 500]}}, include=["metadatas"])
+            ids = [pid for pid, m in zip(got["ids"], got["metadatas"] or [], strict=False)
+                   if m is not None and m.get("doc_hash") != keep.get(m.get("source", ""))]
+            for j in range(0, len(ids), self.batch):
+                self.passages.delete(ids=ids[j : j + self.batch])
 
     def count(self) -> int:
         return int(self.passages.count())
@@ -181,9 +195,25 @@ class Store:
         fresh = self.client.get_collection(PASSAGES, embedding_function=None)
         return int((fresh.metadata or {}).get("generation", 0))
 
-    def bump_generation(self) -> int:
+    @property
+    def dirty(self) -> bool:
+        """True while an ingest is writing, and after one died: its leftovers need a sweep."""
+        fresh = self.client.get_collection(PASSAGES, embedding_function=None)
+        return bool((fresh.metadata or {}).get("dirty", 0))
+
+    def sweep(self) -> int:
+        """Delete passages no document record points at (left by an ingest that died); only under the lock."""
+        docs = self.documents_map()
+        ids = [pid for pid, _, m in self._scan(self.passages, include_docs=False)
+               if m is None or (r := docs.get(m.get("source", ""))) is None or r.content_hash != m.get("doc_hash")]
+        for i in range(0, len(ids), self.batch):
+            self.passages.delete(ids=ids[i : i + self.batch])
+        return len(ids)
+
+    def bump_generation(self, dirty: bool = False) -> int:
         meta = dict(self.passages.metadata or {})
         meta["generation"] = self.generation + 1
+        meta["dirty"] = int(dirty)
         meta.pop("hnsw:space", None)
         self.passages.modify(metadata=meta)
         return int(meta["generation"])
@@ -213,6 +243,14 @@ class Store:
             except OSError:
                 pass  # a read-only replica still answers from the in-memory index
         return kw
+
+
+def _meta(rec: DocRecord) -> dict[str, Any]:
+    return {
+        "source": rec.source, "content_hash": rec.content_hash, "title": rec.title,
+        "publisher": rec.publisher or "", "published": rec.published or "",
+        "dates": json.dumps(rec.dates), "passages": rec.passages, "root": rec.root,
+    }
 
 
 def _record(meta: dict[str, Any]) -> DocRecord:

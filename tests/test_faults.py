@@ -114,13 +114,14 @@ from app.embeddings import OnnxMiniLMEmbedding
 from app.ingest import ingest
 from app.settings import Settings
 n = {"calls": 0}
-real = Store.put_document
-def put(self, rec, text):
+real = Store.put_documents
+def put(self, items):
     n["calls"] += 1
     if n["calls"] == int(sys.argv[3]):
-        os.kill(os.getpid(), signal.SIGKILL)  # after this document's passages are written, before its record
-    real(self, rec, text)
-Store.put_document = put
+        real(self, items[:3])  # die inside the commit: some records written, the rest of the batch not
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(self, items)
+Store.put_documents = put
 ingest([Path(sys.argv[1])], Settings(index_dir=Path(sys.argv[2])), OnnxMiniLMEmbedding())
 """
 
@@ -173,7 +174,7 @@ def test_ingest_killed_midway_leaves_old_index_and_rerun_converges(tmp_path, cle
 
     SharedSystemClient.clear_system_cache()  # after the kill, read as a freshly started app process does
     env = dict(os.environ, PYTHONPATH=str(ROOT), ANONYMIZED_TELEMETRY="False")
-    proc = subprocess.run([sys.executable, "-c", _KILLER, str(docs), str(index), "4"], env=env, cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-c", _KILLER, str(docs), str(index), "1"], env=env, cwd=ROOT,
                           capture_output=True, timeout=120)
     assert proc.returncode == -9, proc.stderr.decode()[-2000:]
     from app.probe import check_index
@@ -195,9 +196,8 @@ def test_full_disk_leaves_old_index_and_rerun_converges(tmp_path, clean_v2, embe
 
     def add(self, nodes):
         calls["n"] += 1
-        if calls["n"] == 3:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real(self, nodes)
+        real(self, nodes[: len(nodes) // 2])  # the disk fills up halfway through the batch
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(Store, "add_passages", add)
     with pytest.raises(OSError):
