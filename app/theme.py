@@ -22,6 +22,9 @@ def theme() -> gr.themes.Base:
 CSS = """
 .gradio-container { max-width: 820px !important; margin: 0 auto !important; padding: 12px 16px !important; }
 footer { display: none !important; }
+.gradio-container > .main { padding: 8px 0 !important; }
+#sx-box button { background: var(--color-accent) !important; color: #fff !important; border-radius: 8px !important;
+  padding: 6px 16px !important; font-weight: 600; }
 #sx-header { align-items: center; border-bottom: 1px solid var(--border-color-primary); padding-bottom: 10px; }
 .sx-brand { display: flex; align-items: center; gap: 10px; }
 .sx-brand b { display: block; font-size: 1.15rem; }
@@ -82,9 +85,10 @@ footer { display: none !important; }
   .sx-bubble, .sx-sources { max-width: 100%; width: auto; }
   .sx-brand small { display: none; }
 }
-html.sx-embed .gradio-container { padding: 6px 8px !important; max-width: none !important; }
+html.sx-embed .gradio-container { padding: 4px 10px !important; max-width: none !important; }
+html.sx-embed .gradio-container > .main { padding: 0 !important; }
 html.sx-embed .sx-brand { display: none !important; }
 html.sx-embed #sx-header { border: none; padding: 0; justify-content: flex-end; }
-html.sx-embed .sx-chat { height: calc(100vh - 130px); }
+html.sx-embed .sx-chat { height: calc(100vh - 104px); }
 html.sx-embed #sx-examples button { flex-basis: 100% !important; }
 """

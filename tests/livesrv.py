@@ -56,8 +56,15 @@ def live_server(settings: Any, deps: Any) -> str:
 def static_server(directory: Path, host: str = "127.0.0.1") -> tuple[str, Any]:
     """A plain HTTP server for a folder (another origin than the app); returns (base URL, server)."""
     port = free_port(host)
-    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(directory), **k)  # noqa: E731
-    httpd = http.server.ThreadingHTTPServer((host, port), handler)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a: Any, **k: Any) -> None:
+            super().__init__(*a, directory=str(directory), **k)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer((host, port), Quiet)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return f"http://{host}:{port}", httpd
 

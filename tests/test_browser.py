@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+from livesrv import chromium, live_server
 
 from app.model import Answer, Citation
 from app.render import chat_html, turn_html
-from livesrv import chromium, live_server
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("SOURCED_SCREENSHOTS")  # a folder: save desktop and phone screenshots there

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from livesrv import live_server
 
 from app.model import Answer, Citation
 from app.render import answer_html, chat_html, paragraph, turn_html
 from app.ui import history_of
-from livesrv import live_server
 
 HOSTILE_TXT = """<script>window.__pwned=1</script>Drones <img src=x onerror="window.__pwned=2"> at Kilis
 
