@@ -128,9 +128,10 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     """Run the server with uvicorn until interrupted."""
     import uvicorn
 
-    install_redaction(settings)
     app = create_app(settings)
+    config = uvicorn.Config(app, host=host or settings.host, port=port or settings.port, log_level="info",
+                            proxy_headers=False, server_header=False)
+    install_redaction(settings)  # after uvicorn has set up its loggers
     if app.state.service.error:
         log.warning("serving without an index: %s", app.state.service.error)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info",
-                proxy_headers=False, server_header=False)
+    uvicorn.Server(config).run()
