@@ -12,8 +12,15 @@ from app.keyword import KeywordIndex
 from app.model import Query
 from app.retrieval import Hit
 from app.settings import Settings
-from app.terms import QuestionInfo, analyse_question, answer_proximity, has_answer_type, terms
-from app.textutil import months_in, split_sentences, years_in
+from app.terms import (
+    QuestionInfo,
+    analyse_question,
+    answer_proximity,
+    has_answer_type,
+    nationality_clash,
+    terms,
+)
+from app.textutil import MONTHS, months_in, split_sentences, years_in
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,8 @@ class Scored:
     rank: int  # position of the sentence in its passage
     pinpoint: bool = False  # holds the asked-for kind of answer right next to a question term
     covers: frozenset[str] = frozenset()  # question terms the sentence itself contains
+    sim: float = 0.0  # cosine similarity of sentence and question
+    focused: bool = False  # holds one of the question's focus terms (or the sentence before does)
 
 
 def _coverage(qterms: tuple[str, ...], have: set[str], idf: Any) -> float:
@@ -34,6 +43,7 @@ def _coverage(qterms: tuple[str, ...], have: set[str], idf: Any) -> float:
     return sum(idf(t) for t in qterms if t in have) / total if total else 0.0
 
 
+MONTH_TERMS = frozenset(terms(" ".join(MONTHS)))
 _BACK = re.compile(r"^[\"“]?(it|its|they|their|he|his|she|her|this|these|the (company|firm|group|club|team|party|government|bank))\b",
                    re.IGNORECASE)
 
@@ -41,6 +51,11 @@ _BACK = re.compile(r"^[\"“]?(it|its|they|their|he|his|she|her|this|these|the (
 def _refers_back(sentence: str) -> bool:
     """A sentence whose subject points back ("It has already offered ...") to the article's subject."""
     return bool(_BACK.match(sentence))
+
+
+def _published_month(hit: Hit) -> set[int]:
+    """The month of the article's date line: "on Thursday" in a June article happened in June."""
+    return {int(hit.published[5:7])} if hit.published and len(hit.published) >= 7 else set()
 
 
 def _squash(text: str) -> str:
@@ -86,6 +101,10 @@ def score_sentences(query: Query, hits: list[Hit], embedder: Any, keyword: Keywo
             prev = f.terms
     if not feats:
         return []
+    # A question made only of names, numbers and dates ("Who is Sinem Koseoglu?", "What happened on 26
+    # August?") is answered by a sentence holding all of them, however little else it shares.
+    named = {t for ent in info.entities for t in ent} | {n.replace(",", "") for n in info.numbers}
+    names_only = bool(info.terms) and all(t in named or t in MONTH_TERMS for t in info.terms)
     # Embedding every sentence dominates latency; only the lexically promising ones (and the sentence after
     # each, which may continue it) are embedded. The passage's own similarity stands in until then.
     ranked = sorted(range(len(feats)), key=lambda i: -feats[i].final(feats[i].hit.dense or 0.3))
@@ -98,9 +117,14 @@ def score_sentences(query: Query, hits: list[Hit], embedder: Any, keyword: Keywo
     out = []
     for i, sim in zip(idx, sims, strict=True):
         f = feats[i]
-        answerable = f.answerable_lex and float(sim) >= settings.refuse_min_similarity
+        # Similarity vouches for a sentence that paraphrases; a sentence holding (nearly) every question
+        # term needs no vouching ("Who is Sinem Koseoglu?"), and one missing the asked-about verb needs more.
+        answerable = f.answerable_lex and (
+            (names_only and f.coverage >= 0.99)
+            or (float(sim) >= settings.refuse_min_similarity and (f.focused or float(sim) >= 0.6))
+        )
         out.append(Scored(f.hit, f.start, f.end, f.text, f.final(float(sim)), answerable, f.rank, f.pinpoint,
-                          frozenset(f.terms & set(qterms))))
+                          frozenset(f.terms & set(qterms)), float(sim), f.focused))
     out.sort(key=lambda x: -x.score)
     return out
 
@@ -119,6 +143,8 @@ class _Features:
     factor: float
     answerable_lex: bool
     pinpoint: bool
+    focused: bool
+    coverage: float
 
     def final(self, sim: float) -> float:
         return (0.45 * sim + self.lexical) * self.factor
@@ -153,14 +179,18 @@ def _features(hit: Hit, s: int, e: int, r: int, prev: set[str], ctx_base: set[st
         close += 0.08 if focused is not None and focused <= 3 else 0.0
     strict = info.answer_type in {"number", "date"}  # names can hide in common nouns ("soldiers")
     penalty = 1.0 if typed else (0.6 if strict else 0.85)
-    answerable = (
+    dated = not info.months or bool(info.months & (months_in(text + " " + hit.text[: s - hit.start][-200:])
+                                                     | _published_month(hit)))
+    answerable = dated and not nationality_clash(query.question, text) and (
         _entities_found(info, (local | title if _refers_back(text) else local) if strict else ctx | title)
         and (typed or not strict)
         and max(lex, 0.5 * lex_ctx) >= settings.refuse_min_coverage * 0.5
         and lex_ctx >= settings.refuse_min_coverage
     )
+    focused = not info.focus or bool(set(info.focus) & local)
     return _Features(hit, s, e, r, text, st, 0.35 * lex + 0.2 * lex_ctx + close, when * novelty * penalty,
-                     answerable, near is not None and near <= 3 and info.answer_type != "any")
+                     answerable, near is not None and near <= 3 and info.answer_type != "any", focused,
+                     _coverage(qterms, st, idf))
 
 
 def select(scored: list[Scored], settings: Settings) -> list[Scored]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.keyword import terms
+from app.keyword import stem, terms
 from app.textutil import months_in, years_in
 
 _Q_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "is",
@@ -55,7 +55,7 @@ def analyse_question(q: str) -> QuestionInfo:
             names.append(" ".join(words))
     nums = tuple(n.strip(".,") for n in _NUM.findall(q))
     return QuestionInfo(
-        terms=tuple(dict.fromkeys(canon_terms(q))),
+        terms=tuple(t for t in dict.fromkeys(canon_terms(q)) if t not in {"happen", "occur"}),
         entities=tuple(ents),
         numbers=nums,
         months=frozenset(months_in(q)),
@@ -88,6 +88,8 @@ __all__ = ["QuestionInfo", "analyse_question", "canon_terms", "has_answer_type",
 _TOK = re.compile(r"\d[\d,.]*\d|\d|[\w][\w'’\-]*")
 
 
+# Verbs a question needs but an answer rarely repeats ("what happened", "where does she work").
+GENERIC = {"happen", "occur", "work", "becom", "mean", "take", "make", "get", "go", "tell", "know", "think"}
 _AUX = {"did", "does", "do", "was", "were", "is", "are", "has", "have", "had", "many", "much", "will", "would", "can"}
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 
@@ -102,7 +104,7 @@ def _focus(q: str, ents: list[tuple[str, ...]]) -> tuple[str, ...]:
         if w.lower() in _AUX:
             continue
         for t in terms(w):
-            if t not in named and not months_in(w):
+            if t not in named and t not in GENERIC and not months_in(w):
                 out.append(t)
         if len(out) >= 2:
             break
@@ -131,3 +133,22 @@ def answer_proximity(sentence: str, info: QuestionInfo, focus_only: bool = False
     if not q_pos or not a_pos:
         return None
     return min(abs(a - q) for a in a_pos for q in q_pos)
+
+
+def nationality_clash(question: str, sentence: str) -> bool:
+    """The question's "Russian soldiers" meets only "Turkish soldiers" in the sentence."""
+    from app.keyword import DEMONYM_WORDS, normalise
+
+    def pairs(text: str) -> list[tuple[str, str]]:
+        toks = [normalise(t) for t in _TOK.findall(text)]
+        return [(a, stem(b)) for a, b in zip(toks, toks[1:], strict=False) if a in DEMONYM_WORDS]
+
+    asked = pairs(question)
+    if not asked:
+        return False
+    seen = pairs(sentence)
+    for adj, noun in asked:
+        others = {a for a, n in seen if n == noun}
+        if others and adj not in others:
+            return True
+    return False
