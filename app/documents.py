@@ -86,7 +86,7 @@ def _lines(text: str) -> Iterator[tuple[int, int, str]]:
 def _is_prose(line: str) -> bool:
     """Body text ends like a sentence; headings, captions and menus don't."""
     words = line.split()
-    return len(words) >= 14 or (len(words) >= 4 and line[-1:] in ".!?\"”’)")
+    return len(words) >= 14 or (len(words) >= 3 and line[-1:] in ".!?\"”’)")
 
 
 def analyse(source: str, text: str) -> Document:
