@@ -221,6 +221,7 @@ def main() -> int:
         return 0
     if a.render:
         res = json.loads(Path(a.render).read_text())
+        Path(a.out).mkdir(parents=True, exist_ok=True)
         plot(res, Path(a.out) / "benchmarks.png")
         (Path(a.out) / "benchmarks.md").write_text(markdown(res))
         return 0
