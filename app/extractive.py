@@ -109,7 +109,7 @@ def score_sentences(query: Query, hits: list[Hit], embedder: Any, keyword: Keywo
     # each, which may continue it) are embedded. The passage's own similarity stands in until then.
     ranked = sorted(range(len(feats)), key=lambda i: -feats[i].final(feats[i].hit.dense or 0.3))
     keep = set(ranked[: settings.sentence_candidates])
-    keep |= {i + 1 for i in keep if i + 1 < len(feats) and feats[i + 1].hit is feats[i].hit}
+    keep |= {i + 1 for i in ranked[:3] if i + 1 < len(feats) and feats[i + 1].hit is feats[i].hit}
     idx = sorted(keep)
     embed = getattr(embedder, "embed", None) or embedder.get_text_embedding_batch
     vecs = np.asarray(embed([feats[i].text for i in idx] + [query.standalone]))

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
 
     # Extractive answers
     answer_max_sentences: int = Field(3, description="Most sentences in an extractive answer.")
-    sentence_candidates: int = Field(12, description="Sentences embedded per question (the lexically best).")
+    sentence_candidates: int = Field(8, description="Sentences embedded per question (the lexically best).")
     refuse_min_coverage: float = Field(0.5, description="Share of the question's key terms the evidence must cover.")
     refuse_min_similarity: float = Field(0.35, description="Least cosine similarity of the best sentence.")
 
