@@ -225,7 +225,8 @@ def main() -> int:
         plot(res, Path(a.out) / "benchmarks.png")
         (Path(a.out) / "benchmarks.md").write_text(markdown(res))
         return 0
-    scales = [int(x) for x in (a.scales or ("1,2" if a.quick else "1,10,50")).split(",") if x]
+    default = "1,2" if a.quick else "1,10,50"
+    scales = [int(x) for x in (default if a.scales is None else a.scales).split(",") if x]
     work = Path(a.work) if a.work else Path(tempfile.mkdtemp(prefix="sourced-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     out = Path(a.out)
@@ -320,6 +321,8 @@ def markdown(res: dict[str, Any]) -> str:
               "`sourced ask --json --batch dev.jsonl --index-dir DIR`, scored by `score.py --verbose`.", ""]
     for d in res.get("dev", []):
         lines += [f"### {d['name']}", "", "```", d["report"], "```", ""]
+    if res.get("notes"):
+        lines += ["## Notes", ""] + [f"- {n}" for n in res["notes"]] + [""]
     return "\n".join(lines) + "\n"
 
 
