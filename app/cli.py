@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -173,3 +174,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # disk full, permissions: say what, not where in the code
+        if exc.errno == errno.ENOSPC:
+            print("sourced: no space left on the device; the previous index is still in use. "
+                  "Free some space and run the command again.", file=sys.stderr)
+        else:
+            print(f"sourced: {exc.strerror or 'input/output error'}"
+                  f"{': ' + str(exc.filename) if exc.filename else ''}", file=sys.stderr)
+        return 1

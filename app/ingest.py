@@ -81,6 +81,7 @@ def _run(paths: list[Path], settings: Settings, embedder: Any, store: Store,
     existing = store.documents_map()
     roots = {str(p.resolve()) for p in paths}
     seen: set[str] = set()
+    claimed: dict[str, str] = {}
     pending: list[tuple[Document, str, bool]] = []
     pending_passages = 0
     started = False
@@ -101,12 +102,14 @@ def _run(paths: list[Path], settings: Settings, embedder: Any, store: Store,
         if not is_supported(path):
             summary.skipped.append({"path": rel, "reason": f"unsupported file type ({path.suffix})"})
             continue
+        rel = _unique_source(rel, str(root.resolve()), existing, claimed)
         try:
             doc = load_file(path, root, settings)
         except SkipFile as exc:
             summary.skipped.append({"path": rel, "reason": str(exc)})
             seen.add(rel)  # a file that turned bad keeps its last good version rather than vanishing
             continue
+        doc.source = rel
         seen.add(doc.source)
         for w in doc.warnings:
             summary.warnings.append({"path": doc.source, "reason": w})
@@ -134,6 +137,17 @@ def _run(paths: list[Path], settings: Settings, embedder: Any, store: Store,
         gen = store.bump_generation() if changed else store.generation
         store.build_keyword_index(gen).save(store.keyword_dir())
     return summary
+
+
+def _unique_source(rel: str, root: str, existing: dict[str, DocRecord], claimed: dict[str, str]) -> str:
+    """The path relative to its folder, prefixed by the folder's name when another folder holds the same path."""
+    owner = claimed.get(rel)
+    if owner is None and rel in existing and existing[rel].root != root and Path(existing[rel].root, rel).exists():
+        owner = existing[rel].root
+    if owner is not None and owner != root:
+        rel = f"{Path(root).name}/{rel}"
+    claimed.setdefault(rel, root)
+    return rel
 
 
 def _commit(batch: list[tuple[Document, str, bool]], settings: Settings, embedder: Any, store: Store,

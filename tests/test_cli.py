@@ -59,3 +59,20 @@ def test_ingest_then_ask_json_and_batch(tmp_path):
 
     r = run("ask", "What did Turkey deploy in September?", "--index-dir", idx)
     assert "[1]" in r.stdout and "001_f4fb8e769c839d13.txt" in r.stdout
+
+
+def test_full_disk_is_a_clear_message(monkeypatch, capsys):
+    import errno
+
+    from app import cli
+
+    def boom(args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cli, "cmd_ingest", boom)
+    parser = cli.build_parser()
+    parser._subparsers._group_actions[0].choices["ingest"].set_defaults(func=boom)  # type: ignore[union-attr]
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    assert cli.main(["ingest", "seeds"]) == 1
+    err = capsys.readouterr().err
+    assert "no space left" in err and "Traceback" not in err

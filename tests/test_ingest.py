@@ -89,3 +89,16 @@ def test_embedding_model_mismatch_is_refused(settings, docs_dir, embedder):
     ingest([docs_dir], settings, embedder)
     with pytest.raises(IndexMismatch, match="sourced ingest --rebuild"):
         Store.open(settings, "some-other-model", 768)
+
+
+def test_same_relative_path_in_two_folders_keeps_both(settings, tmp_path, embedder):
+    body = "Harbour News Today In Brief\n\nThe {} harbour reopened on Friday after repairs, officials said.\n"
+    for name in ("north", "south"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "001.txt").write_text(body.format(name))
+    s = ingest([tmp_path / "north", tmp_path / "south"], settings, embedder)
+    assert s.added == 2
+    docs = _store(settings, embedder).documents_map()
+    assert set(docs) == {"001.txt", "south/001.txt"}
+    again = ingest([tmp_path / "south"], settings, embedder)
+    assert (again.added, again.unchanged, again.removed) == (0, 1, 0)
