@@ -103,3 +103,40 @@ def test_markdown_title(tmp_path: Path):
     f = tmp_path / "a.md"
     f.write_text("# Storm closes ports\n\nHeavy storms closed three ports on the coast on Friday, officials said.\n")
     assert load_file(f, tmp_path, Settings()).title == "Storm closes ports"
+
+
+def _tiny_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF with the given lines of text."""
+    ops = " ".join(f"({ln}) Tj 0 -16 Td" for ln in lines)
+    stream = f"BT /F1 12 Tf 72 720 Td {ops} ET".encode()
+    objs = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>",
+        b"<</Length %d>>stream\n" % len(stream) + stream + b"\nendstream",
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, o in enumerate(objs):
+        offsets.append(len(out))
+        out += b"%d 0 obj" % (i + 1) + o + b"endobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    return out + b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+
+
+def test_pdf_text_is_extracted(tmp_path):
+    f = tmp_path / "report.pdf"
+    f.write_bytes(_tiny_pdf(["Port traffic rose sharply this spring", "",
+                             "Ship arrivals at the port rose by a third in April, the harbour office said."]))
+    doc = load_file(f, tmp_path, Settings())
+    assert "harbour office" in doc.text and doc.spans
+
+
+def test_damaged_pdf_is_skipped_with_reason(tmp_path):
+    f = tmp_path / "broken.pdf"
+    f.write_bytes(b"%PDF-1.4\n garbage")
+    with pytest.raises(SkipFile):
+        load_file(f, tmp_path, Settings())
