@@ -42,7 +42,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(json.dumps(d))
     elif not args.quiet or d["added"] or d["updated"] or d["removed"]:
         print(f"added {d['added']}, updated {d['updated']}, removed {d['removed']}, unchanged {d['unchanged']}; "
-              f"{d['chunks']} passages in the index")
+              f"{d['chunks']} passages from these files")
         for s in d["skipped"]:
             print(f"  skipped {s['path']}: {s['reason']}")
         for w in d["warnings"]:

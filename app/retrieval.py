@@ -53,6 +53,7 @@ class Retriever:
         with self._lock:
             self._checked = time.monotonic()
             if self.store.generation != self.keyword.generation:
+                self.store = self.store.reopen()
                 self._load()
 
     def embed_query(self, text: str) -> list[float]:

@@ -96,6 +96,16 @@ class Store:
             raise IndexMismatch(f"{got.get('embed_model')} ({got.get('embed_dim')})", f"{model} ({dim})")
         return cls(settings, client, passages, documents)
 
+    def reopen(self) -> Store:
+        """A fresh view after another process wrote: the embedded client caches vector segments per process."""
+        if self.settings.chroma_host:
+            return self
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        meta = self.passages.metadata or {}
+        SharedSystemClient.clear_system_cache()  # clients already handed out keep working on their own system
+        return Store.open(self.settings, str(meta.get("embed_model")), int(meta.get("embed_dim", 0)))
+
     # ---- documents -------------------------------------------------------------------------------
     def documents_map(self) -> dict[str, DocRecord]:
         """Every ingested document's record, keyed by source."""

@@ -102,3 +102,27 @@ def test_same_relative_path_in_two_folders_keeps_both(settings, tmp_path, embedd
     assert set(docs) == {"001.txt", "south/001.txt"}
     again = ingest([tmp_path / "south"], settings, embedder)
     assert (again.added, again.unchanged, again.removed) == (0, 1, 0)
+
+
+def test_a_running_reader_sees_another_process_ingest(settings, tmp_path, embedder):
+    import subprocess
+    import sys
+
+    from app.chat import load_deps
+    from tests.conftest import ROOT, SEEDS
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "000.txt").write_bytes((SEEDS / "000_8c23c10d68aa097d.txt").read_bytes())
+    (second / "001.txt").write_bytes((SEEDS / "001_f4fb8e769c839d13.txt").read_bytes())
+    ingest([first], settings, embedder)
+    deps = load_deps(settings)
+    deps.retriever.refresh_seconds = 0
+    q = "Which border crossing did the Turkish convoy use?"
+    assert all(h.source == "000.txt" for h in deps.retriever.retrieve(q))
+    subprocess.run([sys.executable, "-m", "app", "ingest", str(second), "--index-dir", str(settings.index_dir),
+                    "--quiet"], cwd=ROOT, check=True, timeout=240)
+    emb = deps.retriever.embed_query(q)
+    hits = deps.retriever.retrieve(q, embedding=emb)
+    assert hits[0].source == "001.txt" and hits[0].dense > 0  # found by the vector search, not only by BM25
