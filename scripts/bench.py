@@ -271,8 +271,8 @@ def markdown(res: dict[str, Any]) -> str:
     ing, li = res["ingest"], res.get("llamaindex")
     lines = [
         "# Benchmarks", "",
-        f"Measured by `make bench` (`scripts/bench.py`) on {res['date']}: {res['cpus']} CPU cores, shared with other "
-        "jobs while it ran, so absolute figures are pessimistic; the ratios come from the same run. "
+        f"Measured by `make bench` (`scripts/bench.py`) on {res['date']}: {res['cpus']} CPU cores. Other jobs "
+        "on the machine make absolute figures pessimistic; ratios compare pipelines measured in the same run. "
         "Embedding model everywhere: all-MiniLM-L6-v2 int8 ONNX (`app.embeddings.OnnxMiniLMEmbedding`), 256-token window.",
         "", "![ingest throughput and query latency](benchmarks.png)", "",
         "## Ingest: 2,225 BBC articles + 5 seeds", "",
