@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from app.embeddings import build_embedder, embedder_identity
-from app.errors import BadHistory, BadQuestion
+from app.errors import BadHistory, BadQuestion, IndexMissing
 from app.extractive import Scored, score_sentences, select
 from app.model import REFUSAL, Answer, Citation, Query
 from app.retrieval import Hit, Retriever
@@ -17,7 +16,6 @@ from app.settings import Settings
 from app.store import Store
 from app.terms import analyse_question
 
-log = logging.getLogger("sourced")
 NEEDS_CONTEXT = "This looks like a follow-up question: ask it in the same chat, or name who or what you mean."
 
 _DEPENDENT = re.compile(
@@ -34,7 +32,7 @@ class Deps:
     settings: Settings
     retriever: Retriever
     embedder: Any
-    llm: Any = None  # an LLM engine with .answer(query, hits, history) -> Answer, when configured
+    llm: Any = None  # app.llm.LLMEngine (condense, stream) when a model is configured
 
 
 def load_deps(settings: Settings, llm: Any = None) -> Deps:
@@ -43,8 +41,6 @@ def load_deps(settings: Settings, llm: Any = None) -> Deps:
     model, dim = embedder_identity(embedder)
     store = Store.open(settings, model, dim)
     if store.count() == 0:
-        from app.errors import IndexMissing
-
         raise IndexMissing()
     if llm is None and settings.use_llm():
         from app.llm import LLMEngine
