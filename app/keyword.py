@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -37,6 +38,7 @@ _DEMONYMS = {
 }
 DEMONYM_WORDS = frozenset(_DEMONYMS)
 _stemmer = EnglishStemmer()
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG otherwise
 
 
 @lru_cache(maxsize=200_000)
