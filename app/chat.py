@@ -135,7 +135,8 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
 def extractive_answer(query: Query, hits: list[Hit], deps: Deps, warning: str | None = None) -> Answer:
     """The offline engine's answer: chosen sentences, each group followed by its [n]."""
     warnings = [warning] if warning else []
-    scored = score_sentences(query, hits, deps.embedder, deps.retriever.keyword, deps.settings)
+    qvec = deps.retriever.embed_query(query.standalone)  # cached when retrieval used the same text
+    scored = score_sentences(query, hits, deps.embedder, deps.retriever.keyword, deps.settings, qvec)
     chosen = select(scored, deps.settings)
     if not chosen:
         return Answer(query.question, REFUSAL, True, "extractive", [], warnings)

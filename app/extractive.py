@@ -80,8 +80,11 @@ def _entities_found(info: QuestionInfo, have: set[str]) -> bool:
 
 
 def score_sentences(query: Query, hits: list[Hit], embedder: Any, keyword: KeywordIndex,
-                    settings: Settings) -> list[Scored]:
-    """Every sentence of the retrieved passages, scored against the question (best first)."""
+                    settings: Settings, query_vec: list[float] | None = None) -> list[Scored]:
+    """Every sentence of the retrieved passages, scored against the question (best first).
+
+    query_vec is the embedding of query.standalone when the caller already has it.
+    """
     info = analyse_question(query.question)
     ctx_info = analyse_question(query.context) if query.context else None
     qterms = info.terms + tuple(t for t in (ctx_info.terms if ctx_info else ()) if t not in info.terms)
@@ -112,8 +115,12 @@ def score_sentences(query: Query, hits: list[Hit], embedder: Any, keyword: Keywo
     keep |= {i + 1 for i in ranked[:3] if i + 1 < len(feats) and feats[i + 1].hit is feats[i].hit}
     idx = sorted(keep)
     embed = getattr(embedder, "embed", None) or embedder.get_text_embedding_batch
-    vecs = np.asarray(embed([feats[i].text for i in idx] + [query.standalone]))
-    sims = vecs[:-1] @ vecs[-1]
+    texts = [feats[i].text for i in idx]
+    if query_vec is None:
+        vecs = np.asarray(embed(texts + [query.standalone]))
+        sims = vecs[:-1] @ vecs[-1]
+    else:
+        sims = np.asarray(embed(texts)) @ np.asarray(query_vec)
     out = []
     for i, sim in zip(idx, sims, strict=True):
         f = feats[i]
@@ -163,7 +170,7 @@ def _features(hit: Hit, s: int, e: int, r: int, prev: set[str], ctx_base: set[st
     if words > 40:
         lex *= 40 / words
     lex_ctx = _coverage(qterms, ctx, idf)
-    typed = has_answer_type(text, info.answer_type, query.question)
+    typed = has_answer_type(text, info)
     when = 1.0
     if info.months:
         when = 1.0 if info.months & months_in(text) else (0.6 if info.months & months_in(hit.text) else 0.3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from app.keyword import KeywordIndex
@@ -39,6 +40,7 @@ class Retriever:
         self.settings = settings
         self._lock = threading.Lock()
         self._checked = 0.0
+        self._embed_cached = lru_cache(maxsize=256)(self._embed)
         self._load()
 
     def _load(self) -> None:
@@ -57,7 +59,11 @@ class Retriever:
                 self._load()
 
     def embed_query(self, text: str) -> list[float]:
-        return list(self.embedder.get_query_embedding(text))
+        """The question's vector; cached, as retrieval and answer scoring both need it."""
+        return list(self._embed_cached(text))
+
+    def _embed(self, text: str) -> tuple[float, ...]:
+        return tuple(self.embedder.get_query_embedding(text))
 
     def retrieve(self, query: str, k: int | None = None, embedding: list[float] | None = None) -> list[Hit]:
         """Fused top passages for a query; passages of superseded document versions are never returned."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.keyword import stem, terms
+from app.keyword import DEMONYM_WORDS, normalise, stem, terms
 from app.textutil import months_in, years_in
 
 _Q_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "is",
@@ -13,9 +13,6 @@ _Q_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "ho
 _TOKEN = r"(?:\b(?:al|el|ad|as|ash|an|bin|ibn|abu)-)?\b[A-Z][\w'’\-]*"
 _CAP = re.compile(rf"{_TOKEN}(?:\s+(?:(?:of|for|al|el|de|bin|ibn|the)\s+)?{_TOKEN})*")
 _NUM = re.compile(r"\b\d[\d,.]*\b")
-
-
-canon_terms = terms
 
 
 @dataclass(frozen=True)
@@ -49,13 +46,13 @@ def analyse_question(q: str) -> QuestionInfo:
             continue
         if m.start() == 0 and len(words) == 1 and words[0].lower() in _Q_WORDS:
             continue
-        ts = tuple(canon_terms(" ".join(words)))
+        ts = tuple(terms(" ".join(words)))
         if ts and not months_in(" ".join(words)):
             ents.append(ts)
             names.append(" ".join(words))
     nums = tuple(n.strip(".,") for n in _NUM.findall(q))
     return QuestionInfo(
-        terms=tuple(t for t in dict.fromkeys(canon_terms(q)) if t not in {"happen", "occur"}),
+        terms=tuple(t for t in dict.fromkeys(terms(q)) if t not in {"happen", "occur"}),
         entities=tuple(ents),
         numbers=nums,
         months=frozenset(months_in(q)),
@@ -65,24 +62,22 @@ def analyse_question(q: str) -> QuestionInfo:
     )
 
 
-def has_answer_type(sentence: str, atype: str, question: str) -> bool:
+def has_answer_type(sentence: str, info: QuestionInfo) -> bool:
     """Whether a sentence contains the kind of thing the question asks for."""
+    atype = info.answer_type
     if atype == "number":
         return bool(re.search(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?)\b", sentence, re.I))
     if atype == "date":
         return bool(months_in(sentence) or years_in(sentence) or re.search(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today)\b", sentence))
     if atype in {"entity", "place"}:
-        qterms = set(canon_terms(question))
+        qterms = set(info.terms)
         for m in _CAP.finditer(sentence):
             if m.start() == 0:
                 continue
-            if set(canon_terms(m.group(0))) - qterms:
+            if set(terms(m.group(0))) - qterms:
                 return True
         return False
     return True
-
-
-__all__ = ["QuestionInfo", "analyse_question", "canon_terms", "has_answer_type", "terms"]
 
 
 _TOK = re.compile(r"\d[\d,.]*\d|\d|[\w][\w'’\-]*")
@@ -113,8 +108,6 @@ def _focus(q: str, ents: list[tuple[str, ...]]) -> tuple[str, ...]:
 
 def answer_proximity(sentence: str, info: QuestionInfo, focus_only: bool = False) -> int | None:
     """Token distance between a question term and a candidate answer token (new name, number, date)."""
-    from app.keyword import DEMONYM_WORDS, normalise
-
     qset = set(info.focus if focus_only else info.terms)
     q_pos, a_pos = [], []
     for i, m in enumerate(_TOK.finditer(sentence)):
@@ -137,8 +130,6 @@ def answer_proximity(sentence: str, info: QuestionInfo, focus_only: bool = False
 
 def nationality_clash(question: str, sentence: str) -> bool:
     """The question's "Russian soldiers" meets only "Turkish soldiers" in the sentence."""
-    from app.keyword import DEMONYM_WORDS, normalise
-
     def pairs(text: str) -> list[tuple[str, str]]:
         toks = [normalise(t) for t in _TOK.findall(text)]
         return [(a, stem(b)) for a, b in zip(toks, toks[1:], strict=False) if a in DEMONYM_WORDS]
