@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench ingest clean
+.PHONY: setup run test test-fast lint format bench ingest clean
 
 setup: $(STAMP)
 
@@ -26,10 +26,20 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check app tests scripts
+	$(BIN)/ruff format --check app tests scripts
+	$(BIN)/lint-imports
 	$(BIN)/mypy app
+
+format: setup
+	$(BIN)/ruff check --fix app tests scripts
+	$(BIN)/ruff format app tests scripts
 
 test: setup lint
 	$(BIN)/python -m pytest -q
+
+# Unit tests only: no subprocess, no server, no browser (under a minute).
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 bench: setup
 	$(BIN)/python scripts/bench.py

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.errors import SourcedError
-from app.settings import Settings
+from app.core.errors import SourcedError
+from app.core.settings import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -23,8 +23,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from app.embeddings import build_embedder
-    from app.ingest import ingest, progress_bar
+    from app.ingest.pipeline import ingest, progress_bar
+    from app.store.embeddings import build_embedder
 
     settings = _settings(args)
     paths = [Path(p) for p in (args.paths or [str(settings.docs_dir)])]
@@ -41,8 +41,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(d))
     elif not args.quiet or d["added"] or d["updated"] or d["removed"]:
-        print(f"added {d['added']}, updated {d['updated']}, removed {d['removed']}, unchanged {d['unchanged']}; "
-              f"{d['chunks']} passages from these files")
+        print(
+            f"added {d['added']}, updated {d['updated']}, removed {d['removed']}, unchanged {d['unchanged']}; "
+            f"{d['chunks']} passages from these files"
+        )
         for s in d["skipped"]:
             print(f"  skipped {s['path']}: {s['reason']}")
         for w in d["warnings"]:
@@ -61,12 +63,14 @@ def _read_batch(path: str) -> list[dict[str, Any]]:
                 item = json.loads(line)
             except json.JSONDecodeError:
                 item = {"question": None, "_error": f"line {n} is not JSON"}
-            items.append(item if isinstance(item, dict) else {"question": None, "_error": f"line {n} is not an object"})
+            items.append(
+                item if isinstance(item, dict) else {"question": None, "_error": f"line {n} is not an object"}
+            )
     return items
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from app.chat import answer, load_deps
+    from app.answer.pipeline import answer, load_deps
 
     if not args.batch and not args.question:
         print("sourced: ask needs a QUESTION or --batch FILE", file=sys.stderr)
@@ -95,14 +99,16 @@ def format_answer(a: dict[str, Any]) -> str:
     lines = [a["answer"]]
     for c in a["citations"]:
         meta = ", ".join(x for x in (c.get("publisher"), c.get("published")) if x)
-        lines.append(f"  [{c['id']}] {c['title']} ({c['source']}{'; ' + meta if meta else ''}) chars {c['start']}-{c['end']}")
+        lines.append(
+            f"  [{c['id']}] {c['title']} ({c['source']}{'; ' + meta if meta else ''}) chars {c['start']}-{c['end']}"
+        )
     for w in a.get("warnings") or []:
         lines.append(f"  note: {w}")
     return "\n".join(lines)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from app.chat import answer, load_deps
+    from app.answer.pipeline import answer, load_deps
 
     deps = load_deps(_settings(args))
     history: list[dict[str, str]] = []
@@ -128,7 +134,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.api import serve
+    from app.web.api import serve
 
     settings = _settings(args)
     serve(settings, host=args.host or settings.host, port=args.port or settings.port)
@@ -176,9 +182,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except OSError as exc:  # disk full, permissions: say what, not where in the code
         if exc.errno == errno.ENOSPC:
-            print("sourced: no space left on the device; the previous index is still in use. "
-                  "Free some space and run the command again.", file=sys.stderr)
+            print(
+                "sourced: no space left on the device; the previous index is still in use. "
+                "Free some space and run the command again.",
+                file=sys.stderr,
+            )
         else:
-            print(f"sourced: {exc.strerror or 'input/output error'}"
-                  f"{': ' + str(exc.filename) if exc.filename else ''}", file=sys.stderr)
+            print(
+                f"sourced: {exc.strerror or 'input/output error'}"
+                f"{': ' + str(exc.filename) if exc.filename else ''}",
+                file=sys.stderr,
+            )
         return 1

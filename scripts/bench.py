@@ -47,10 +47,10 @@ def files_of(paths: list[Path]) -> list[Path]:
 
 def bench_ingest(paths: list[Path], index: Path) -> dict[str, Any]:
     """Our ingest, then the raw embedding of exactly the passages it stored, same model, same process."""
-    from app.embeddings import DIMENSION, MODEL_NAME, OnnxMiniLMEmbedding
-    from app.ingest import ingest
-    from app.settings import Settings
-    from app.store import Store
+    from app.core.settings import Settings
+    from app.ingest.pipeline import ingest
+    from app.store.chroma import Store
+    from app.store.embeddings import DIMENSION, MODEL_NAME, OnnxMiniLMEmbedding
 
     settings = Settings(index_dir=index)
     emb = OnnxMiniLMEmbedding()
@@ -65,8 +65,16 @@ def bench_ingest(paths: list[Path], index: Path) -> dict[str, Any]:
     raw, raw_cpu = time.perf_counter() - t, time.process_time() - c
     docs = summary.added
     log(f"ingest {docs} docs, {len(texts)} passages in {wall:.1f}s; raw embedding {raw:.1f}s")
-    return {"docs": docs, "passages": len(texts), "tokens": tokens, "wall": wall, "raw_embed": raw,
-            "cpu": cpu, "raw_embed_cpu": raw_cpu, "skipped": len(summary.skipped)}
+    return {
+        "docs": docs,
+        "passages": len(texts),
+        "tokens": tokens,
+        "wall": wall,
+        "raw_embed": raw,
+        "cpu": cpu,
+        "raw_embed_cpu": raw_cpu,
+        "skipped": len(summary.skipped),
+    }
 
 
 def bench_llamaindex(paths: list[Path], work: Path) -> dict[str, Any]:
@@ -78,10 +86,12 @@ def bench_llamaindex(paths: list[Path], work: Path) -> dict[str, Any]:
     from llama_index.core.schema import MetadataMode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from app.embeddings import OnnxMiniLMEmbedding
+    from app.store.embeddings import OnnxMiniLMEmbedding
 
     emb = OnnxMiniLMEmbedding()
-    client = chromadb.PersistentClient(path=str(work / "llamaindex"), settings=ChromaSettings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(
+        path=str(work / "llamaindex"), settings=ChromaSettings(anonymized_telemetry=False)
+    )
     col = client.get_or_create_collection("bench_default")
     t, c = time.perf_counter(), time.process_time()
     docs = SimpleDirectoryReader(input_files=[str(p) for p in files_of(paths)], errors="ignore").load_data()
@@ -94,18 +104,48 @@ def bench_llamaindex(paths: list[Path], work: Path) -> dict[str, Any]:
     emb._tokenizer.no_truncation()
     whole = sum(len(e.ids) for e in emb._tokenizer.encode_batch(texts))
     log(f"llama-index default: {len(docs)} docs, {col.count()} chunks in {wall:.1f}s")
-    return {"docs": len(docs), "passages": col.count(), "tokens": embedded, "tokens_in_chunks": whole, "wall": wall,
-            "cpu": cpu}
+    return {
+        "docs": len(docs),
+        "passages": col.count(),
+        "tokens": embedded,
+        "tokens_in_chunks": whole,
+        "wall": wall,
+        "cpu": cpu,
+    }
 
 
 def eval_dev(index: Path, work: Path, name: str) -> dict[str, Any]:
     """Run the dev set through `sourced ask --json --batch` and the shared scorer."""
     answers = work / f"dev-{name}.jsonl"
     with open(answers, "w") as out:
-        subprocess.run([str(ROOT / ".venv/bin/sourced"), "ask", "--json", "--batch", str(EVAL / "dev.jsonl"),
-                        "--index-dir", str(index)], stdout=out, check=True, cwd=ROOT)
-    proc = subprocess.run([sys.executable, str(EVAL / "score.py"), str(EVAL / "dev.jsonl"), str(answers), "--seeds",
-                           str(ROOT / "seeds"), "--verbose"], capture_output=True, text=True, cwd=ROOT)
+        subprocess.run(
+            [
+                str(ROOT / ".venv/bin/sourced"),
+                "ask",
+                "--json",
+                "--batch",
+                str(EVAL / "dev.jsonl"),
+                "--index-dir",
+                str(index),
+            ],
+            stdout=out,
+            check=True,
+            cwd=ROOT,
+        )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(EVAL / "score.py"),
+            str(EVAL / "dev.jsonl"),
+            str(answers),
+            "--seeds",
+            str(ROOT / "seeds"),
+            "--verbose",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     log(f"dev ({name}):\n{proc.stdout}{proc.stderr}")
     return {"name": name, "report": proc.stdout.strip()}
 
@@ -122,8 +162,8 @@ def questions() -> list[str]:
 
 def measure_queries(index: Path) -> dict[str, Any]:
     """Child process: open the index (startup, not timed), then per-question latencies and peak memory."""
-    from app.chat import answer, load_deps
-    from app.settings import Settings
+    from app.answer.pipeline import answer, load_deps
+    from app.core.settings import Settings
 
     t = time.perf_counter()
     deps = load_deps(Settings(index_dir=index, answer_mode="extractive"))
@@ -139,8 +179,14 @@ def measure_queries(index: Path) -> dict[str, Any]:
         t = time.perf_counter()
         answer(q, [], deps)
         ans.append(time.perf_counter() - t)
-    return {"passages": deps.retriever.store.count(), "startup": startup, "questions": len(qs),
-            "retrieve": pct(ret), "answer": pct(ans), "peak_rss_mb": peak_rss_mb()}
+    return {
+        "passages": deps.retriever.store.count(),
+        "startup": startup,
+        "questions": len(qs),
+        "retrieve": pct(ret),
+        "answer": pct(ans),
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def peak_rss_mb() -> float:
@@ -153,45 +199,62 @@ def peak_rss_mb() -> float:
 
 def pct(xs: list[float]) -> dict[str, float]:
     s = sorted(xs)
-    return {"p50": 1000 * statistics.median(s), "p95": 1000 * s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))]}
+    return {
+        "p50": 1000 * statistics.median(s),
+        "p95": 1000 * s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))],
+    }
 
 
 def scale_to(index: Path, factor: int, have: int) -> float:
     """Copy the 1x passages and documents under new ids (vectors reused, nothing re-embedded) up to factor x."""
-    from app.embeddings import DIMENSION, MODEL_NAME
-    from app.settings import Settings
-    from app.store import Store
+    from app.core.settings import Settings
+    from app.store.chroma import Store
+    from app.store.embeddings import DIMENSION, MODEL_NAME
 
     t = time.perf_counter()
     store = Store.open(Settings(index_dir=index), MODEL_NAME, DIMENSION)
-    p = store.passages.get(where={"copy": {"$eq": 0}} if have > 1 else None, include=["embeddings", "documents", "metadatas"])
-    d = store.documents.get(where={"copy": {"$eq": 0}} if have > 1 else None, include=["embeddings", "documents", "metadatas"])
+    p = store.passages.get(
+        where={"copy": {"$eq": 0}} if have > 1 else None, include=["embeddings", "documents", "metadatas"]
+    )
+    d = store.documents.get(
+        where={"copy": {"$eq": 0}} if have > 1 else None, include=["embeddings", "documents", "metadatas"]
+    )
     b = store.batch
     for k in range(have, factor):
         pm = [dict(m, source=f"x{k}/{m['source']}", copy=k) for m in p["metadatas"]]
         pid = [f"x{k}-{i}" for i in p["ids"]]
         for i in range(0, len(pid), b):
-            store.passages.add(ids=pid[i : i + b], embeddings=p["embeddings"][i : i + b],
-                               documents=p["documents"][i : i + b], metadatas=pm[i : i + b])
+            store.passages.add(
+                ids=pid[i : i + b],
+                embeddings=p["embeddings"][i : i + b],
+                documents=p["documents"][i : i + b],
+                metadatas=pm[i : i + b],
+            )
         dm = [dict(m, source=f"x{k}/{m['source']}", copy=k) for m in d["metadatas"]]
         did = [f"x{k}-{i}" for i in d["ids"]]
         for i in range(0, len(did), b):
-            store.documents.add(ids=did[i : i + b], embeddings=d["embeddings"][i : i + b],
-                                documents=d["documents"][i : i + b], metadatas=dm[i : i + b])
+            store.documents.add(
+                ids=did[i : i + b],
+                embeddings=d["embeddings"][i : i + b],
+                documents=d["documents"][i : i + b],
+                metadatas=dm[i : i + b],
+            )
         log(f"  copy {k} done ({store.count()} passages)")
     gen = store.bump_generation()
     kt = time.perf_counter()
     store.build_keyword_index(gen).save(store.keyword_dir())
-    log(f"scaled to {factor}x: {store.count()} passages in {time.perf_counter() - t:.0f}s "
-        f"(keyword rebuild {time.perf_counter() - kt:.0f}s)")
+    log(
+        f"scaled to {factor}x: {store.count()} passages in {time.perf_counter() - t:.0f}s "
+        f"(keyword rebuild {time.perf_counter() - kt:.0f}s)"
+    )
     return time.perf_counter() - kt
 
 
 def mark_originals(index: Path) -> None:
     """Tag the 1x records copy=0 so scaling copies only them."""
-    from app.embeddings import DIMENSION, MODEL_NAME
-    from app.settings import Settings
-    from app.store import Store
+    from app.core.settings import Settings
+    from app.store.chroma import Store
+    from app.store.embeddings import DIMENSION, MODEL_NAME
 
     store = Store.open(Settings(index_dir=index), MODEL_NAME, DIMENSION)
     for col in (store.passages, store.documents):
@@ -202,7 +265,9 @@ def mark_originals(index: Path) -> None:
 
 
 def run_child(index: Path) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, __file__, "--measure", str(index)], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--measure", str(index)], capture_output=True, text=True, check=True
+    )
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
@@ -235,8 +300,18 @@ def main() -> int:
     try:
         paths = corpus(work, a.quick)
         seeds_index = work / "seeds-index"
-        subprocess.run([str(ROOT / ".venv/bin/sourced"), "ingest", str(ROOT / "seeds"), "--index-dir",
-                        str(seeds_index), "--quiet"], check=True, cwd=ROOT)
+        subprocess.run(
+            [
+                str(ROOT / ".venv/bin/sourced"),
+                "ingest",
+                str(ROOT / "seeds"),
+                "--index-dir",
+                str(seeds_index),
+                "--quiet",
+            ],
+            check=True,
+            cwd=ROOT,
+        )
         res["dev"] = [eval_dev(seeds_index, work, "seeds only")]
         index = work / "index"
         res["ingest"] = bench_ingest(paths, index)
@@ -270,12 +345,16 @@ def markdown(res: dict[str, Any]) -> str:
     """docs/benchmarks.md from the results (regenerated by every `make bench`)."""
     ing, li = res["ingest"], res.get("llamaindex")
     lines = [
-        "# Benchmarks", "",
+        "# Benchmarks",
+        "",
         f"Measured by `make bench` (`scripts/bench.py`) on {res['date']}: {res['cpus']} CPU cores. Other jobs "
         "on the machine make absolute figures pessimistic; ratios compare pipelines measured in the same run. "
-        "Embedding model everywhere: all-MiniLM-L6-v2 int8 ONNX (`app.embeddings.OnnxMiniLMEmbedding`), 256-token window.",
-        "", "![ingest throughput and query latency](benchmarks.png)", "",
-        "## Ingest: 2,225 BBC articles + 5 seeds", "",
+        "Embedding model everywhere: all-MiniLM-L6-v2 int8 ONNX (`app.store.embeddings.OnnxMiniLMEmbedding`), 256-token window.",
+        "",
+        "![ingest throughput and query latency](benchmarks.png)",
+        "",
+        "## Ingest: 2,225 BBC articles + 5 seeds",
+        "",
         "| pipeline | wall s | docs/s | passages (chunks) | passages/s | embedded tokens | embedded tokens/s |",
         "|---|---:|---:|---:|---:|---:|---:|",
         f"| raw embedding of Sourced's passages (the limit) | {ing['raw_embed']:.1f} | | {ing['passages']} | "
@@ -287,14 +366,26 @@ def markdown(res: dict[str, Any]) -> str:
         lines.append(
             f"| llama-index default (SimpleDirectoryReader, SentenceSplitter, VectorStoreIndex on Chroma) | "
             f"{li['wall']:.1f} | {li['docs'] / li['wall']:.1f} | {li['passages']} | {li['passages'] / li['wall']:.1f} | "
-            f"{li['tokens']} (of {li['tokens_in_chunks']} in its chunks) | {li['tokens'] / li['wall']:.0f} |")
-    lines += ["", f"- Ingest wall time / pure embedding time: **{ing['wall'] / ing['raw_embed']:.2f}x** (aim ≤ 1.3x)."]
+            f"{li['tokens']} (of {li['tokens_in_chunks']} in its chunks) | {li['tokens'] / li['wall']:.0f} |"
+        )
+    lines += [
+        "",
+        f"- Ingest wall time / pure embedding time: **{ing['wall'] / ing['raw_embed']:.2f}x** (aim ≤ 1.3x).",
+    ]
     if "cpu" in ing:
-        lines.append(f"- CPU time (all threads of the process; steadier than wall time on a shared machine): ingest "
-                     f"{ing['cpu']:.0f} s vs pure embedding {ing['raw_embed_cpu']:.0f} s = "
-                     f"**{ing['cpu'] / ing['raw_embed_cpu']:.2f}x**; embedded tokens per CPU-second "
-                     f"{ing['tokens'] / ing['cpu']:.0f}" + (f" vs llama-index default {li['tokens'] / li['cpu']:.0f} = "
-                     f"**{(ing['tokens'] / ing['cpu']) / (li['tokens'] / li['cpu']):.2f}x**" if li and "cpu" in li else "") + ".")
+        lines.append(
+            f"- CPU time (all threads of the process; steadier than wall time on a shared machine): ingest "
+            f"{ing['cpu']:.0f} s vs pure embedding {ing['raw_embed_cpu']:.0f} s = "
+            f"**{ing['cpu'] / ing['raw_embed_cpu']:.2f}x**; embedded tokens per CPU-second "
+            f"{ing['tokens'] / ing['cpu']:.0f}"
+            + (
+                f" vs llama-index default {li['tokens'] / li['cpu']:.0f} = "
+                f"**{(ing['tokens'] / ing['cpu']) / (li['tokens'] / li['cpu']):.2f}x**"
+                if li and "cpu" in li
+                else ""
+            )
+            + "."
+        )
     if li:
         lines += [
             f"- Embedded tokens/s, Sourced vs llama-index default: **{(ing['tokens'] / ing['wall']) / (li['tokens'] / li['wall']):.2f}x** "
@@ -302,23 +393,35 @@ def markdown(res: dict[str, Any]) -> str:
             f"so it leaves {100 * (1 - li['tokens'] / max(li['tokens_in_chunks'], 1)):.0f}% of its text unembedded. "
             "Its documents/s and chunks/s figures are high partly for that reason. Compare embedded tokens/s.",
         ]
-    lines += ["", "## Query latency (per question, start-up excluded)", "",
-              "Corpus copies were made by copying the stored vectors, texts and records under new ids (no "
-              "re-embedding); the keyword index was rebuilt from the store. Each scale runs in a fresh process "
-              f"(dev questions plus BBC headlines as questions; {res['queries'][0]['questions'] if res.get('queries') else 0} "
-              "questions). Peak RSS is that process's maximum.", "",
-              "| scale | passages | retrieval p50 ms | retrieval p95 ms | extractive answer p50 ms | answer p95 ms | "
-              "start-up s | peak RSS MB | keyword rebuild s |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "## Query latency (per question, start-up excluded)",
+        "",
+        "Corpus copies were made by copying the stored vectors, texts and records under new ids (no "
+        "re-embedding); the keyword index was rebuilt from the store. Each scale runs in a fresh process "
+        f"(dev questions plus BBC headlines as questions; {res['queries'][0]['questions'] if res.get('queries') else 0} "
+        "questions). Peak RSS is that process's maximum.",
+        "",
+        "| scale | passages | retrieval p50 ms | retrieval p95 ms | extractive answer p50 ms | answer p95 ms | "
+        "start-up s | peak RSS MB | keyword rebuild s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     kr = res.get("keyword_rebuild_s", {})
     for q in res.get("queries", []):
         lines.append(
             f"| {q['scale']}x | {q['passages']} | {q['retrieve']['p50']:.0f} | {q['retrieve']['p95']:.0f} | "
             f"{q['answer']['p50']:.0f} | {q['answer']['p95']:.0f} | {q['startup']:.1f} | {q['peak_rss_mb']:.0f} | "
-            f"{kr.get(q['scale'], kr.get(str(q['scale']), 0)):.0f} |")
-    lines += ["", "Aim: extractive answer p50 ≤ 150 ms at 1x on 2 cores; latency growing far slower than the corpus.",
-              "", "## Dev set: seeds alone vs seeds hidden among the BBC articles", "",
-              "`sourced ask --json --batch dev.jsonl --index-dir DIR`, scored by `score.py --verbose`.", ""]
+            f"{kr.get(q['scale'], kr.get(str(q['scale']), 0)):.0f} |"
+        )
+    lines += [
+        "",
+        "Aim: extractive answer p50 ≤ 150 ms at 1x on 2 cores; latency growing far slower than the corpus.",
+        "",
+        "## Dev set: seeds alone vs seeds hidden among the BBC articles",
+        "",
+        "`sourced ask --json --batch dev.jsonl --index-dir DIR`, scored by `score.py --verbose`.",
+        "",
+    ]
     for d in res.get("dev", []):
         lines += [f"### {d['name']}", "", "```", d["report"], "```", ""]
     if res.get("notes"):
@@ -335,7 +438,10 @@ def plot(res: dict[str, Any], path: Path) -> None:
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     ing = res["ingest"]
-    names, vals = ["raw embedding", "sourced ingest"], [ing["tokens"] / ing["raw_embed"], ing["tokens"] / ing["wall"]]
+    names, vals = (
+        ["raw embedding", "sourced ingest"],
+        [ing["tokens"] / ing["raw_embed"], ing["tokens"] / ing["wall"]],
+    )
     if "llamaindex" in res:
         names.append("llama-index default")
         vals.append(res["llamaindex"]["tokens"] / res["llamaindex"]["wall"])

@@ -20,7 +20,7 @@ SHARED = ROOT.parent / "shared"
 
 @pytest.fixture(scope="session")
 def embedder():
-    from app.embeddings import OnnxMiniLMEmbedding
+    from app.store.embeddings import OnnxMiniLMEmbedding
 
     return OnnxMiniLMEmbedding()
 
@@ -28,9 +28,9 @@ def embedder():
 @pytest.fixture(scope="session")
 def seed_settings(tmp_path_factory):
     """Settings whose index holds the five seeds (built once)."""
-    from app.embeddings import OnnxMiniLMEmbedding
-    from app.ingest import ingest
-    from app.settings import Settings
+    from app.core.settings import Settings
+    from app.ingest.pipeline import ingest
+    from app.store.embeddings import OnnxMiniLMEmbedding
 
     index = tmp_path_factory.mktemp("seed-index")
     settings = Settings(index_dir=index, answer_mode="extractive")
@@ -41,7 +41,7 @@ def seed_settings(tmp_path_factory):
 @pytest.fixture(scope="session")
 def deps(seed_settings):
     """Answering dependencies over the seed index (extractive, offline)."""
-    from app.chat import load_deps
+    from app.answer.pipeline import load_deps
 
     return load_deps(seed_settings)
 

@@ -85,8 +85,15 @@ class FakeOpenAI:
             self.stop.wait(30)
             return
         if reply.kind == "status":
-            payload = json.dumps({"error": {"message": f"{SECRET_BODY}: key {h.headers.get('Authorization')}",
-                                            "type": "fake", "code": reply.status}}).encode()
+            payload = json.dumps(
+                {
+                    "error": {
+                        "message": f"{SECRET_BODY}: key {h.headers.get('Authorization')}",
+                        "type": "fake",
+                        "code": reply.status,
+                    }
+                }
+            ).encode()
             h.send_response(reply.status)
             h.send_header("Content-Type", "application/json")
             h.send_header("Content-Length", str(len(payload)))
@@ -95,8 +102,15 @@ class FakeOpenAI:
             return
         if not body.get("stream"):
             msg = {"role": "assistant", "content": reply.text}
-            payload = json.dumps({"id": "c1", "object": "chat.completion", "created": 0, "model": body.get("model"),
-                                  "choices": [{"index": 0, "message": msg, "finish_reason": "stop"}]}).encode()
+            payload = json.dumps(
+                {
+                    "id": "c1",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body.get("model"),
+                    "choices": [{"index": 0, "message": msg, "finish_reason": "stop"}],
+                }
+            ).encode()
             h.send_response(200)
             h.send_header("Content-Type", "application/json")
             h.send_header("Content-Length", str(len(payload)))
@@ -130,5 +144,10 @@ class FakeOpenAI:
 
 
 def _chunk(body: dict[str, Any], delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
-    return {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": body.get("model", "m"),
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": body.get("model", "m"),
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from app.chat import answer, condense
-from app.errors import BadHistory, BadQuestion
+from app.answer.pipeline import answer, condense
+from app.core.errors import BadHistory, BadQuestion
 from tests.conftest import SEEDS
 
 
@@ -33,10 +33,17 @@ def check_invariants(a):
         ("What did Turkey deploy in September?", ["20", "vehicles"], "001_f4fb8e769c839d13.txt"),
         ("Which border crossing did the convoy use?", ["Kafr Luzhin"], "001_f4fb8e769c839d13.txt"),
         ("What missiles did Turkey place in Jabal Al-Zawiya?", ["Atilgan"], "002_15724484db3c7ef9.txt"),
-        ("How many Turkish soldiers died in the 2020 offensive in Idlib?", ["36"], "003_3dbc0d45797076de.txt"),
+        (
+            "How many Turkish soldiers died in the 2020 offensive in Idlib?",
+            ["36"],
+            "003_3dbc0d45797076de.txt",
+        ),
         ("Who is Turkey's foreign minister?", ["Hakan Fidan"], "004_ff68c7c449e44f58.txt"),
-        ("How many people were displaced by the regime's last campaign in Idlib?", ["million"],
-         "002_15724484db3c7ef9.txt"),
+        (
+            "How many people were displaced by the regime's last campaign in Idlib?",
+            ["million"],
+            "002_15724484db3c7ef9.txt",
+        ),
     ],
 )
 def test_answers_cite_the_passage(deps, question, must, source):
@@ -66,7 +73,10 @@ def test_refuses_when_the_articles_do_not_say(deps, question):
 def test_follow_up_uses_the_conversation(deps):
     history = [
         {"role": "user", "content": "What did Turkey deploy in September?"},
-        {"role": "assistant", "content": "On 10 September the Turkish army sent 20 military vehicles into Idlib."},
+        {
+            "role": "assistant",
+            "content": "On 10 September the Turkish army sent 20 military vehicles into Idlib.",
+        },
     ]
     d = check_invariants(answer("Where were they headed?", history, deps))
     assert "al-Bara" in d["answer"] and "Kansafra" in d["answer"]
@@ -76,11 +86,15 @@ def test_follow_up_uses_the_conversation(deps):
 
 
 def test_condense_only_rewrites_dependent_questions():
-    hist = [{"role": "user", "content": "Which group led the offensive on Aleppo?"},
-            {"role": "assistant", "content": "HTS led it [1]."}]
+    hist = [
+        {"role": "user", "content": "Which group led the offensive on Aleppo?"},
+        {"role": "assistant", "content": "HTS led it [1]."},
+    ]
     q = condense("Who backs them?", hist)
     assert "Aleppo" in q.standalone and "HTS" in q.search_text
-    assert condense("How many Turkish soldiers were in Idlib province?", hist).standalone.startswith("How many")
+    assert condense("How many Turkish soldiers were in Idlib province?", hist).standalone.startswith(
+        "How many"
+    )
 
 
 def test_answers_are_deterministic(deps):

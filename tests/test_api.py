@@ -11,13 +11,17 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api import create_app
-from app.errors import INTERNAL, Busy, RateLimited
-from app.service import RedactFilter, redact
+from app.core.errors import INTERNAL, Busy, RateLimited
+from app.web.api import create_app
+from app.web.logs import RedactFilter, redact
 
 Q1 = "What did Turkey deploy in September?"
-QUESTIONS = [Q1, "What did Russia do in Idlib?", "Why are Syrian regime forces advancing on Idlib?",
-             "Who led the opposition advance toward Aleppo?"]
+QUESTIONS = [
+    Q1,
+    "What did Russia do in Idlib?",
+    "Why are Syrian regime forces advancing on Idlib?",
+    "Who led the opposition advance toward Aleppo?",
+]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +50,7 @@ def assert_safe(r: httpx.Response) -> None:
 
 
 def test_ask_contract_matches_core(client, deps):
-    from app.chat import answer
+    from app.answer.pipeline import answer
 
     r = client.post("/api/ask", json={"question": Q1, "history": []})
     assert r.status_code == 200
@@ -65,16 +69,23 @@ def test_follow_up_uses_history(client, deps):
     assert_valid(r.json(), deps)
 
 
-@pytest.mark.parametrize("body", [
-    {"question": ""}, {"question": "   "}, {"question": None}, {"question": 42}, {},
-    {"question": "x" * 1001},
-    {"question": "Why?", "history": "not a list"},
-    {"question": "Why?", "history": [{"role": "system", "content": "hi"}]},
-    {"question": "Why?", "history": [{"role": "user"}]},
-    {"question": "Why?", "history": [["user", "hi"]]},
-    {"question": "Why?", "history": [{"role": "user", "content": "x" * 20_001}]},
-    [1, 2],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"question": ""},
+        {"question": "   "},
+        {"question": None},
+        {"question": 42},
+        {},
+        {"question": "x" * 1001},
+        {"question": "Why?", "history": "not a list"},
+        {"question": "Why?", "history": [{"role": "system", "content": "hi"}]},
+        {"question": "Why?", "history": [{"role": "user"}]},
+        {"question": "Why?", "history": [["user", "hi"]]},
+        {"question": "Why?", "history": [{"role": "user", "content": "x" * 20_001}]},
+        [1, 2],
+    ],
+)
 def test_bad_input_gets_a_clear_400(client, body):
     r = client.post("/api/ask", json=body)
     assert r.status_code == 400
@@ -106,7 +117,7 @@ def test_internal_errors_are_fixed_text(client, monkeypatch):
     def boom(*_a, **_k):
         raise RuntimeError("/secret/path/index.sqlite3 exploded")
 
-    monkeypatch.setattr("app.service.answer", boom)
+    monkeypatch.setattr("app.answer.service.answer", boom)
     r = client.post("/api/ask", json={"question": Q1})
     assert r.status_code == 500 and r.json() == {"error": INTERNAL}
 
@@ -143,14 +154,19 @@ def test_forty_concurrent_requests_all_cited_without_leaks(seed_settings, deps):
     first = {}
 
     async def run() -> list[tuple[str, list, httpx.Response]]:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
-                                     timeout=60) as c:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t", timeout=60
+        ) as c:
             for q in QUESTIONS:
                 first[q] = (await c.post("/api/ask", json={"question": q})).json()
             jobs = []
             for i in range(40):
                 q = QUESTIONS[i % len(QUESTIONS)]
-                hist = [] if i % 2 else [{"role": "user", "content": q}, {"role": "assistant", "content": f"turn {i}"}]
+                hist = (
+                    []
+                    if i % 2
+                    else [{"role": "user", "content": q}, {"role": "assistant", "content": f"turn {i}"}]
+                )
                 jobs.append((q, hist, c.post("/api/ask", json={"question": q, "history": hist})))
             done = await asyncio.gather(*(j[2] for j in jobs))
             return [(q, h, r) for (q, h, _), r in zip(jobs, done, strict=True)]
@@ -170,18 +186,31 @@ def test_forty_concurrent_requests_all_cited_without_leaks(seed_settings, deps):
 def test_cors_denies_foreign_origins_unless_allowed(client, seed_settings, deps):
     r = client.post("/api/ask", json={"question": Q1}, headers={"origin": "https://evil.example"})
     assert "access-control-allow-origin" not in r.headers
-    pre = client.options("/api/ask", headers={"origin": "https://evil.example", "access-control-request-method": "POST"})
+    pre = client.options(
+        "/api/ask", headers={"origin": "https://evil.example", "access-control-request-method": "POST"}
+    )
     assert "access-control-allow-origin" not in pre.headers
     for path in ("/", "/gradio_api/info", "/config"):
-        assert "access-control-allow-origin" not in client.get(path, headers={"origin": "https://evil.example"}).headers
+        assert (
+            "access-control-allow-origin"
+            not in client.get(path, headers={"origin": "https://evil.example"}).headers
+        )
     with TestClient(make(seed_settings, deps, cors_origins=["https://news.example"])) as c:
         ok = c.post("/api/ask", json={"question": Q1}, headers={"origin": "https://news.example"})
         assert ok.headers["access-control-allow-origin"] == "https://news.example"
 
 
 def test_only_needed_routes_are_exposed(client):
-    for path in ("/monitoring", "/monitoring/summary", "/gradio_api/upload", "/gradio_api/file=/etc/passwd",
-                 "/file=/etc/passwd", "/docs", "/openapi.json", "/gradio_api/mcp/sse"):
+    for path in (
+        "/monitoring",
+        "/monitoring/summary",
+        "/gradio_api/upload",
+        "/gradio_api/file=/etc/passwd",
+        "/file=/etc/passwd",
+        "/docs",
+        "/openapi.json",
+        "/gradio_api/mcp/sse",
+    ):
         r = client.get(path)
         assert r.status_code == 404, path
         assert "/etc/passwd" not in r.text and "root:" not in r.text

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from livesrv import chromium, live_server
 
-from app.model import Answer, Citation
-from app.render import chat_html, turn_html
+from app.core.types import Answer, Citation
+from app.web.render import chat_html, turn_html
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("SOURCED_SCREENSHOTS")  # a folder: save desktop and phone screenshots there
@@ -34,7 +34,8 @@ def ask(page, question: str, n: int) -> None:
     page.fill("#sx-box textarea", question)
     page.keyboard.press("Enter")
     page.wait_for_function(
-        f"document.querySelectorAll('.sx-bot .sx-bubble:not(.sx-pending)').length >= {n}", timeout=30_000)
+        f"document.querySelectorAll('.sx-bot .sx-bubble:not(.sx-pending)').length >= {n}", timeout=30_000
+    )
 
 
 def test_chat_end_to_end(seed_settings, deps, tmp_path):
@@ -88,10 +89,23 @@ def test_chat_end_to_end(seed_settings, deps, tmp_path):
 def test_hostile_markup_never_runs(tmp_path):
     text = 'Head\n\n<script>window.__pwned=1</script> Quote <img src=x onerror="window.__pwned=2"> here.\n'
     q = 'Quote <img src=x onerror="window.__pwned=2"> here.'
-    c = Citation(1, "<svg onload=window.__pwned=3>.txt", "<script>window.__pwned=4</script>", "2024",
-                 q, text.index(q), text.index(q) + len(q), '<img src=x onerror="window.__pwned=5">')
-    a = Answer("q", f"{q} [1] <a href='javascript:window.__pwned=6'>x</a> ${{window.__pwned=7}}",
-               False, "llm", [c])
+    c = Citation(
+        id=1,
+        source="<svg onload=window.__pwned=3>.txt",
+        title="<script>window.__pwned=4</script>",
+        published="2024",
+        quote=q,
+        start=text.index(q),
+        end=text.index(q) + len(q),
+        publisher='<img src=x onerror="window.__pwned=5">',
+    )
+    a = Answer(
+        question="q",
+        answer=f"{q} [1] <a href='javascript:window.__pwned=6'>x</a> ${{window.__pwned=7}}",
+        refused=False,
+        mode="llm",
+        citations=[c],
+    )
     html = chat_html([turn_html(1, "<b onmouseover=window.__pwned=8>q</b>", a, lambda s: text)], [])
     with chromium() as browser:
         page = browser.new_page()

@@ -32,8 +32,11 @@ def chroma_server(tmp_path):
     exe = str(CHROMA) if CHROMA.exists() else str(shutil.which("chroma"))
     port = _free_port()
     log = open(tmp_path / "chroma.log", "wb")
-    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port",
-                             str(port)], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -43,7 +46,9 @@ def chroma_server(tmp_path):
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("chroma run did not start: " + (tmp_path / "chroma.log").read_text(errors="replace"))
+                pytest.fail(
+                    "chroma run did not start: " + (tmp_path / "chroma.log").read_text(errors="replace")
+                )
             time.sleep(0.2)
         yield port
     finally:
@@ -57,17 +62,22 @@ def chroma_server(tmp_path):
 
 
 def test_ingest_and_answer_against_chroma_server(chroma_server, tmp_path, embedder, docs_dir) -> None:
-    from app.chat import answer, load_deps
-    from app.errors import IndexMissing
-    from app.ingest import ingest
-    from app.probe import check_index
-    from app.settings import Settings
+    from app.answer.pipeline import answer, load_deps
+    from app.core.errors import IndexMissing
+    from app.core.settings import Settings
+    from app.ingest.pipeline import ingest
+    from app.store.probe import check_index
 
     port = chroma_server
 
     def settings(name: str) -> Settings:
-        return Settings(chroma_host="127.0.0.1", chroma_port=port, index_dir=tmp_path / name,
-                        answer_mode="extractive", chroma_token="not-checked-by-chroma-run")
+        return Settings(
+            chroma_host="127.0.0.1",
+            chroma_port=port,
+            index_dir=tmp_path / name,
+            answer_mode="extractive",
+            chroma_token="not-checked-by-chroma-run",
+        )
 
     with pytest.raises(IndexMissing):
         load_deps(settings("reader-a"))
@@ -77,7 +87,9 @@ def test_ingest_and_answer_against_chroma_server(chroma_server, tmp_path, embedd
     assert not (tmp_path / "writer" / "chroma").exists()  # vectors and documents live on the server
     assert check_index(settings("reader-a")) is None
 
-    a = load_deps(settings("reader-a"))  # another app process: no local keyword index, rebuilt from the server
+    a = load_deps(
+        settings("reader-a")
+    )  # another app process: no local keyword index, rebuilt from the server
     assert a.retriever.keyword.generation == a.retriever.store.generation
     assert len(a.retriever.keyword.ids) == a.retriever.store.count() == summary["chunks"]
     res = answer(QUESTION, [], a)
@@ -90,8 +102,10 @@ def test_ingest_and_answer_against_chroma_server(chroma_server, tmp_path, embedd
     # An update through the server is seen by a reader that was already running.
     p = docs_dir / GOLD
     p.chmod(0o644)
-    p.write_text(p.read_text(encoding="utf-8") + "\nThe convoy later returned through the Bab al-Hawa crossing.\n",
-                 encoding="utf-8")
+    p.write_text(
+        p.read_text(encoding="utf-8") + "\nThe convoy later returned through the Bab al-Hawa crossing.\n",
+        encoding="utf-8",
+    )
     again = ingest([docs_dir], settings("writer"), embedder).as_dict()
     assert again["updated"] == 1
     a.retriever.refresh_seconds = 0.0

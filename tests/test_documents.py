@@ -6,13 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from app.chunking import chunk
-from app.documents import SkipFile, load_file, walk
-from app.settings import Settings
+from app.core.settings import Settings
+from app.text.documents import SkipFile, load_file, walk
+from app.text.passages import chunk
 from tests.conftest import SEEDS
 
-CHROME = ["Sign up", "Follow us", "Back to top", "Related Articles", "Related Stories", "Download the app",
-          "Source link", "Get all your news", "Read also"]
+CHROME = [
+    "Sign up",
+    "Follow us",
+    "Back to top",
+    "Related Articles",
+    "Related Stories",
+    "Download the app",
+    "Source link",
+    "Get all your news",
+    "Read also",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +56,9 @@ def test_site_chrome_never_reaches_a_passage(seed_docs):
 
 def test_non_utf8_falls_back_with_warning(tmp_path):
     f = tmp_path / "latin.txt"
-    f.write_bytes("Caf\xe9 owners in Paris said on Monday that prices rose sharply this year.\n".encode("cp1252"))
+    f.write_bytes(
+        "Caf\xe9 owners in Paris said on Monday that prices rose sharply this year.\n".encode("cp1252")
+    )
     doc = load_file(f, tmp_path, Settings())
     assert "Café" in doc.text and doc.warnings and "not UTF-8" in doc.warnings[0]
 
@@ -101,7 +112,9 @@ def test_walk_skips_hidden_and_escaping_symlinks(tmp_path):
 
 def test_markdown_title(tmp_path: Path):
     f = tmp_path / "a.md"
-    f.write_text("# Storm closes ports\n\nHeavy storms closed three ports on the coast on Friday, officials said.\n")
+    f.write_text(
+        "# Storm closes ports\n\nHeavy storms closed three ports on the coast on Friday, officials said.\n"
+    )
     assert load_file(f, tmp_path, Settings()).title == "Storm closes ports"
 
 
@@ -129,8 +142,15 @@ def _tiny_pdf(lines: list[str]) -> bytes:
 
 def test_pdf_text_is_extracted(tmp_path):
     f = tmp_path / "report.pdf"
-    f.write_bytes(_tiny_pdf(["Port traffic rose sharply this spring", "",
-                             "Ship arrivals at the port rose by a third in April, the harbour office said."]))
+    f.write_bytes(
+        _tiny_pdf(
+            [
+                "Port traffic rose sharply this spring",
+                "",
+                "Ship arrivals at the port rose by a third in April, the harbour office said.",
+            ]
+        )
+    )
     doc = load_file(f, tmp_path, Settings())
     assert "harbour office" in doc.text and doc.spans
 

@@ -43,15 +43,15 @@ def _edit_v2(d: Path) -> None:
 
 
 def _settings(index: Path):
-    from app.settings import Settings
+    from app.core.settings import Settings
 
     return Settings(index_dir=index, answer_mode="extractive")
 
 
 def _state(index: Path) -> tuple[int, int, int, bool]:
     """(passages, documents, sum of recorded passages, keyword index ids == store ids) of an index."""
-    from app.embeddings import DIMENSION, MODEL_NAME
-    from app.store import Store
+    from app.store.chroma import Store
+    from app.store.embeddings import DIMENSION, MODEL_NAME
 
     store = Store.open(_settings(index), MODEL_NAME, DIMENSION)
     docs = store.documents_map()
@@ -61,7 +61,7 @@ def _state(index: Path) -> tuple[int, int, int, bool]:
 
 
 def _assert_serves(index: Path) -> None:
-    from app.chat import answer, load_deps
+    from app.answer.pipeline import answer, load_deps
 
     deps = load_deps(_settings(index))
     hits = deps.retriever.retrieve(QUESTION)
@@ -73,7 +73,7 @@ def _assert_serves(index: Path) -> None:
 
 def _v1(base: Path, embedder) -> tuple[Path, Path, tuple[int, int, int, bool]]:
     """(docs, index, state) of seeds + a few BBC articles (ingest records the docs folder, so one per test)."""
-    from app.ingest import ingest
+    from app.ingest.pipeline import ingest
 
     docs = _make_docs(base / "docs")
     index = base / "index"
@@ -84,7 +84,7 @@ def _v1(base: Path, embedder) -> tuple[Path, Path, tuple[int, int, int, bool]]:
 @pytest.fixture(scope="module")
 def clean_v2(tmp_path_factory, embedder) -> tuple[dict, tuple[int, int, int, bool]]:
     """Summary and state of a clean ingest of the edited docs into a fresh index."""
-    from app.ingest import ingest
+    from app.ingest.pipeline import ingest
 
     base = tmp_path_factory.mktemp("clean")
     docs = _make_docs(base / "docs")
@@ -93,8 +93,10 @@ def clean_v2(tmp_path_factory, embedder) -> tuple[dict, tuple[int, int, int, boo
     return summary, _state(base / "index")
 
 
-def _assert_converges(docs: Path, index: Path, clean: tuple[dict, tuple[int, int, int, bool]], embedder) -> None:
-    from app.ingest import ingest
+def _assert_converges(
+    docs: Path, index: Path, clean: tuple[dict, tuple[int, int, int, bool]], embedder
+) -> None:
+    from app.ingest.pipeline import ingest
 
     summary = ingest([docs], _settings(index), embedder).as_dict()
     assert summary["chunks"] == clean[0]["chunks"]
@@ -109,10 +111,10 @@ def _assert_converges(docs: Path, index: Path, clean: tuple[dict, tuple[int, int
 _KILLER = """
 import os, signal, sys
 from pathlib import Path
-from app.store import Store
-from app.embeddings import OnnxMiniLMEmbedding
-from app.ingest import ingest
-from app.settings import Settings
+from app.store.chroma import Store
+from app.store.embeddings import OnnxMiniLMEmbedding
+from app.ingest.pipeline import ingest
+from app.core.settings import Settings
 n = {"calls": 0}
 real = Store.put_documents
 def put(self, items):
@@ -127,18 +129,20 @@ ingest([Path(sys.argv[1])], Settings(index_dir=Path(sys.argv[2])), OnnxMiniLMEmb
 
 
 def test_corrupt_store_is_detected_by_probe(tmp_path, embedder) -> None:
-    from app.embeddings import DIMENSION, MODEL_NAME
-    from app.errors import IndexCorrupt, IndexMissing
-    from app.ingest import ingest
-    from app.probe import check_index
-    from app.store import PASSAGES, make_client
+    from app.core.errors import IndexCorrupt, IndexMissing
+    from app.ingest.pipeline import ingest
+    from app.store.chroma import PASSAGES, make_client
+    from app.store.embeddings import DIMENSION, MODEL_NAME
+    from app.store.probe import check_index
 
     index = tmp_path / "index"
     settings = _settings(index)
     # A low sync threshold makes Chroma persist the HNSW segment now, as it does past 1,000 vectors.
     make_client(settings).get_or_create_collection(
-        PASSAGES, metadata={"embed_model": MODEL_NAME, "embed_dim": DIMENSION, "generation": 0},
-        configuration={"hnsw": {"space": "cosine", "sync_threshold": 10, "batch_size": 10}}, embedding_function=None,
+        PASSAGES,
+        metadata={"embed_model": MODEL_NAME, "embed_dim": DIMENSION, "generation": 0},
+        configuration={"hnsw": {"space": "cosine", "sync_threshold": 10, "batch_size": 10}},
+        embedding_function=None,
     )
     ingest([SEEDS], settings, embedder)
     assert check_index(settings) is None
@@ -174,10 +178,15 @@ def test_ingest_killed_midway_leaves_old_index_and_rerun_converges(tmp_path, cle
 
     SharedSystemClient.clear_system_cache()  # after the kill, read as a freshly started app process does
     env = dict(os.environ, PYTHONPATH=str(ROOT), ANONYMIZED_TELEMETRY="False")
-    proc = subprocess.run([sys.executable, "-c", _KILLER, str(docs), str(index), "1"], env=env, cwd=ROOT,
-                          capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLER, str(docs), str(index), "1"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
     assert proc.returncode == -9, proc.stderr.decode()[-2000:]
-    from app.probe import check_index
+    from app.store.probe import check_index
 
     assert check_index(_settings(index)) is None
     _assert_serves(index)
@@ -186,8 +195,8 @@ def test_ingest_killed_midway_leaves_old_index_and_rerun_converges(tmp_path, cle
 
 
 def test_full_disk_leaves_old_index_and_rerun_converges(tmp_path, clean_v2, embedder, monkeypatch) -> None:
-    from app.ingest import ingest
-    from app.store import Store
+    from app.ingest.pipeline import ingest
+    from app.store.chroma import Store
 
     docs, index, before = _v1(tmp_path, embedder)
     _edit_v2(docs)
@@ -209,8 +218,8 @@ def test_full_disk_leaves_old_index_and_rerun_converges(tmp_path, clean_v2, embe
 
 
 def test_full_disk_on_keyword_save_still_serves(tmp_path, embedder, monkeypatch) -> None:
-    from app.ingest import ingest
-    from app.keyword import KeywordIndex
+    from app.ingest.pipeline import ingest
+    from app.store.keyword import KeywordIndex
 
     docs, index, _ = _v1(tmp_path, embedder)
     _edit_v2(docs)

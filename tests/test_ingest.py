@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.embeddings import embedder_identity
-from app.errors import IndexBusy, IndexMismatch
-from app.ingest import ingest, lock_for
-from app.settings import Settings
-from app.store import Store
+from app.core.errors import IndexBusy, IndexMismatch
+from app.core.settings import Settings
+from app.ingest.pipeline import ingest, lock_for
+from app.store.chroma import Store
+from app.store.embeddings import embedder_identity
 
 
 @pytest.fixture()
@@ -30,7 +30,9 @@ def test_incremental_cycle(settings, docs_dir, embedder):
     assert again.chunks == first.chunks
 
     target = docs_dir / "001_f4fb8e769c839d13.txt"
-    target.write_text(target.read_text() + "\nA new closing paragraph about the convoy was added by the editors.\n")
+    target.write_text(
+        target.read_text() + "\nA new closing paragraph about the convoy was added by the editors.\n"
+    )
     (docs_dir / "000_8c23c10d68aa097d.txt").unlink()
     third = ingest([docs_dir], settings, embedder)
     assert (third.added, third.updated, third.removed, third.unchanged) == (0, 1, 1, 3)
@@ -48,7 +50,9 @@ def test_bad_files_are_skipped_with_reasons_and_do_not_stop_the_run(settings, do
     (docs_dir / "blob.txt").write_bytes(b"\x00\x00\x01binary")
     (docs_dir / "photo.png").write_bytes(b"\x89PNG")
     (docs_dir / "latin1.txt").write_bytes(
-        "Caf\xe9 owners in Lyon said on Monday that prices rose sharply over the winter months.\n".encode("cp1252")
+        "Caf\xe9 owners in Lyon said on Monday that prices rose sharply over the winter months.\n".encode(
+            "cp1252"
+        )
     )
     s = ingest([docs_dir], settings, embedder)
     reasons = {x["path"]: x["reason"] for x in s.skipped}
@@ -68,7 +72,9 @@ def test_a_file_turning_bad_keeps_its_last_good_version(settings, docs_dir, embe
 def test_other_folders_are_left_alone(settings, docs_dir, tmp_path, embedder):
     other = tmp_path / "other"
     other.mkdir()
-    (other / "note.txt").write_text("Local News Headline Of The Day\n\nThe harbour reopened on Friday after repairs.\n")
+    (other / "note.txt").write_text(
+        "Local News Headline Of The Day\n\nThe harbour reopened on Friday after repairs.\n"
+    )
     ingest([docs_dir], settings, embedder)
     s = ingest([other], settings, embedder)
     assert (s.added, s.removed) == (1, 0)
@@ -108,7 +114,7 @@ def test_a_running_reader_sees_another_process_ingest(settings, tmp_path, embedd
     import subprocess
     import sys
 
-    from app.chat import load_deps
+    from app.answer.pipeline import load_deps
     from tests.conftest import ROOT, SEEDS
 
     first, second = tmp_path / "a", tmp_path / "b"
@@ -121,8 +127,21 @@ def test_a_running_reader_sees_another_process_ingest(settings, tmp_path, embedd
     deps.retriever.refresh_seconds = 0
     q = "Which border crossing did the Turkish convoy use?"
     assert all(h.source == "000.txt" for h in deps.retriever.retrieve(q))
-    subprocess.run([sys.executable, "-m", "app", "ingest", str(second), "--index-dir", str(settings.index_dir),
-                    "--quiet"], cwd=ROOT, check=True, timeout=240)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "ingest",
+            str(second),
+            "--index-dir",
+            str(settings.index_dir),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=240,
+    )
     emb = deps.retriever.embed_query(q)
     hits = deps.retriever.retrieve(q, embedding=emb)
     assert hits[0].source == "001.txt" and hits[0].dense > 0  # found by the vector search, not only by BM25

@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.chunking import chunk
-from app.documents import analyse, load_file
-from app.settings import Settings
-from app.textutil import split_sentences
+from app.core.settings import Settings
+from app.text.documents import analyse, load_file
+from app.text.passages import chunk
+from app.text.sentences import split_sentences
 from tests.conftest import SEEDS
 
 
@@ -51,8 +51,12 @@ def test_sentences_are_exact_slices(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from(list("Abc def. Ghi? Jk! \"Lm.\" 'n'")), min_size=1, max_size=120),
-                max_size=12))
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(list("Abc def. Ghi? Jk! \"Lm.\" 'n'")), min_size=1, max_size=120),
+        max_size=12,
+    )
+)
 def test_chunks_are_exact_slices(paragraphs):
     text = "Some Headline Of Five Words\n\n" + "\n\n".join(paragraphs)
     doc = analyse("x.txt", text)

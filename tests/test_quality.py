@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.chat import answer
+from app.answer.pipeline import answer
 from tests.conftest import ROOT, SEEDS, SHARED
 
 SETS = [
@@ -30,8 +30,24 @@ def test_question_set_meets_its_floor(deps, tmp_path, questions: Path, floor: fl
             q = json.loads(line)
             f.write(json.dumps(answer(q["question"], q.get("history", []), deps).to_dict()) + "\n")
     r = subprocess.run(
-        [sys.executable, str(scorer), str(questions), str(out), "--seeds", str(SEEDS), "--verbose",
-         "--min-answer", str(floor), "--min-cite", str(floor), "--min-refuse", "1.0", "--min-exact", "1.0"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            str(scorer),
+            str(questions),
+            str(out),
+            "--seeds",
+            str(SEEDS),
+            "--verbose",
+            "--min-answer",
+            str(floor),
+            "--min-cite",
+            str(floor),
+            "--min-refuse",
+            "1.0",
+            "--min-exact",
+            "1.0",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert r.returncode == 0, r.stdout

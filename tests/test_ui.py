@@ -7,9 +7,9 @@ import re
 import pytest
 from livesrv import live_server
 
-from app.model import Answer, Citation
-from app.render import answer_html, chat_html, paragraph, turn_html
-from app.ui import history_of
+from app.core.types import Answer, Citation
+from app.web.render import answer_html, chat_html, paragraph, turn_html
+from app.web.ui import history_of
 
 HOSTILE_TXT = """<script>window.__pwned=1</script>Drones <img src=x onerror="window.__pwned=2"> at Kilis
 
@@ -30,12 +30,22 @@ HOSTILE_HTML = """<html><head><title>Convoy &lt;script&gt; report</title></head>
 def test_paragraph_and_highlight():
     text = "Intro line.\n\nFirst part. The quoted words here. Tail of it.\nNext paragraph."
     start = text.index("The quoted")
-    c = Citation(1, "a.txt", "T", None, "The quoted words here.", start, start + 22)
+    c = Citation(
+        id=1,
+        source="a.txt",
+        title="T",
+        published=None,
+        quote="The quoted words here.",
+        start=start,
+        end=start + 22,
+    )
     assert paragraph(text, c) == ("First part. ", "The quoted words here.", " Tail of it.")
     assert paragraph(None, c) == ("", c.quote, "")
     assert paragraph("mismatched text", c) == ("", c.quote, "")
     long = "w " * 1000 + c.quote + " z" * 1000
-    before, _, after = paragraph(long, Citation(1, "a", "T", None, c.quote, 2000, 2022))
+    before, _, after = paragraph(
+        long, Citation(id=1, source="a", title="T", published=None, quote=c.quote, start=2000, end=2022)
+    )
     assert before.startswith("…") and after.endswith("…") and len(before) < 400
 
 
@@ -48,8 +58,17 @@ def test_answer_markers_become_chips_only_for_known_citations():
 def test_turn_renders_sources_visible_and_passages_marked():
     text = "Title\n\nOn 10 September, Turkey deployed reinforcements. More text."
     q = "On 10 September, Turkey deployed reinforcements."
-    c = Citation(1, "001.txt", "Turkey deploys", "2020-09-10", q, text.index(q), text.index(q) + len(q), "Pub")
-    a = Answer("q?", f"{q} [1]", False, "extractive", [c])
+    c = Citation(
+        id=1,
+        source="001.txt",
+        title="Turkey deploys",
+        published="2020-09-10",
+        quote=q,
+        start=text.index(q),
+        end=text.index(q) + len(q),
+        publisher="Pub",
+    )
+    a = Answer(question="q?", answer=f"{q} [1]", refused=False, mode="extractive", citations=[c])
     html = turn_html(3, "q <i>?</i>", a, lambda s: text)
     assert 'id="sx-3-1"' in html and 'data-cite="sx-3-1"' in html
     assert "<summary>" in html and "Turkey deploys" in html and "Pub · 2020-09-10" in html
@@ -67,9 +86,9 @@ def test_history_of_skips_failed_turns():
 
 @pytest.fixture(scope="module")
 def hostile_deps(tmp_path_factory, embedder):
-    from app.chat import load_deps
-    from app.ingest import ingest
-    from app.settings import Settings
+    from app.answer.pipeline import load_deps
+    from app.core.settings import Settings
+    from app.ingest.pipeline import ingest
 
     docs = tmp_path_factory.mktemp("hostile-docs")
     (docs / "drones.txt").write_text(HOSTILE_TXT, encoding="utf-8")
@@ -87,15 +106,18 @@ def inert(html: str) -> None:
         assert names <= {"type", "class", "data-cite", "aria-label", "id", "role", "data-turn"}, attrs
 
 
-@pytest.mark.parametrize("question", ["What did Turkey deploy to the border near Kilis?",
-                                      "How many trucks crossed into Kilis province?"])
+@pytest.mark.parametrize(
+    "question",
+    ["What did Turkey deploy to the border near Kilis?", "How many trucks crossed into Kilis province?"],
+)
 def test_hostile_documents_render_inert(hostile_deps, question):
-    from app.chat import answer
+    from app.answer.pipeline import answer
 
     a = answer(question, [], hostile_deps)
     assert a.citations, a.answer
-    html = turn_html(1, question + ' <img src=x onerror="alert(1)">', a,
-                     hostile_deps.retriever.store.document_text)
+    html = turn_html(
+        1, question + ' <img src=x onerror="alert(1)">', a, hostile_deps.retriever.store.document_text
+    )
     inert(html)
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
     assert "<mark>" in html

@@ -17,8 +17,9 @@ DEMO = Path(__file__).resolve().parent.parent / "docs" / "widget-demo.html"
 def host_page(tmp_path: Path, app_url: str, attrs: str = "") -> Path:
     """The demo page with its script tag pointed at the test server."""
     html = DEMO.read_text(encoding="utf-8")
-    html, n = re.subn(r'<script src="[^"]*/widget\.js"([^>]*)>',
-                      f'<script src="{app_url}/widget.js"\\1{attrs}>', html)
+    html, n = re.subn(
+        r'<script src="[^"]*/widget\.js"([^>]*)>', f'<script src="{app_url}/widget.js"\\1{attrs}>', html
+    )
     assert n == 1
     (tmp_path / "index.html").write_text(html, encoding="utf-8")
     return tmp_path
@@ -37,7 +38,11 @@ def news_site(seed_settings, deps, tmp_path: Path, attrs: str, width: int, heigh
 
 
 def test_widget_on_another_origin(seed_settings, deps, tmp_path):
-    with news_site(seed_settings, deps, tmp_path, ' data-position="left"', 1280, 860) as (page, app_url, site):
+    with news_site(seed_settings, deps, tmp_path, ' data-position="left"', 1280, 860) as (
+        page,
+        app_url,
+        site,
+    ):
         escaped: list[str] = []
 
         def route(r):

@@ -1,0 +1,11 @@
+"""Answering: question analysis, follow-up resolution, hybrid retrieval over the store, the offline extractive
+engine, the LLM engine with its prompts and token budget, citation checks, and the service (admission gate,
+rate limit) that the web layer calls.
+
+Its entry points are `answer(question, history, deps)`, `stream_answer` and `Service`. It may import
+`app.store`, `app.text` and `app.core`, never `app.ingest` or `app.web`."""
+
+from app.answer.pipeline import Deps, answer, load_deps, stream_answer
+from app.answer.service import Service
+
+__all__ = ["Deps", "Service", "answer", "load_deps", "stream_answer"]

@@ -1,0 +1,289 @@
+"""LLM-assisted answers through OpenAI or any OpenAI-compatible server, with verified citations."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from app.answer.citations import is_refusal, render, strip_markers, uncited_paragraphs
+from app.answer.prompts import load_prompts
+from app.answer.tokens import TokenCounter, fit
+from app.core.errors import LLM_FALLBACK
+from app.core.settings import Settings
+from app.core.types import REFUSAL, Answer, Citation, Hit, Query
+
+log = logging.getLogger("sourced")
+
+LLM_UNCITED = (
+    "The language model's answer cited no passage, so this answer was written extractively from the articles."
+)
+LLM_PARTLY_UNCITED = "Parts of this answer cite no passage; check them against the sources."
+Fallback = Callable[[str], Answer]
+Messages = list[dict[str, str]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Condensed:
+    """What condensing did: the query to retrieve with, and whether the model faulted on the way."""
+
+    query: Query
+    faulted: bool = False
+
+
+class LLMFault(Exception):
+    """A failed LLM call; its message names the kind of fault only and is logged, never shown."""
+
+
+class ChatBackend(Protocol):
+    """Streams the text of a chat completion; raises LLMFault on any failure."""
+
+    def stream(self, messages: Messages, max_tokens: int, temperature: float) -> Iterator[str]: ...
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before retry number attempt+1."""
+    return min(0.5 * 2**attempt, 4.0)
+
+
+def worst_case_seconds(settings: Settings) -> float:
+    """Longest a failing call can take before the fallback: every attempt times out, plus backoff."""
+    retries = settings.llm_max_retries
+    return settings.llm_timeout * (retries + 1) + sum(backoff(i) for i in range(retries))
+
+
+def _describe(e: BaseException) -> str:
+    """Exception class and HTTP status only: never the message, which may quote a key or an upstream body."""
+    status = getattr(e, "status_code", None)
+    return f"{type(e).__name__}{f' {status}' if status else ''}"
+
+
+class OpenAIBackend:
+    """The `openai` client (SDK retries off); our own retry loop keeps the worst case bounded."""
+
+    def __init__(self, settings: Settings) -> None:
+        from openai import OpenAI
+
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+        self.settings = settings
+        self.client = OpenAI(
+            api_key=key,
+            base_url=settings.openai_base_url or None,
+            timeout=settings.llm_timeout,
+            max_retries=0,
+        )
+        # OpenAI's newer models want max_completion_tokens; compatible servers know max_tokens.
+        self.max_key = "max_tokens" if settings.openai_base_url else "max_completion_tokens"
+
+    def _open(self, messages: Messages, max_tokens: int, temperature: float) -> Any:
+        """Start a streamed completion, retrying connection faults, 429 and 5xx within the time bound."""
+        import openai
+
+        s = self.settings
+        deadline = time.monotonic() + worst_case_seconds(s)
+        for attempt in range(s.llm_max_retries + 1):
+            timeout = max(0.05, min(s.llm_timeout, deadline - time.monotonic()))
+            try:
+                kwargs: dict[str, Any] = {
+                    "model": s.llm_model,
+                    "messages": messages,
+                    "stream": True,
+                    "temperature": temperature,
+                    "timeout": timeout,
+                    self.max_key: max_tokens,
+                }
+                return self.client.chat.completions.create(**kwargs)
+            except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as e:
+                wait = backoff(attempt)
+                if attempt >= s.llm_max_retries or time.monotonic() + wait >= deadline:
+                    raise LLMFault(_describe(e)) from None
+                log.info("LLM call failed (%s); retrying in %.1fs", _describe(e), wait)
+                time.sleep(wait)
+            except openai.OpenAIError as e:
+                raise LLMFault(_describe(e)) from None
+        raise LLMFault("no attempt made")
+
+    def stream(self, messages: Messages, max_tokens: int, temperature: float) -> Iterator[str]:
+        """Yield content deltas; a stream that ends without a finish reason counts as cut."""
+        resp = self._open(messages, max_tokens, temperature)
+        finished = False
+        try:
+            for chunk in resp:
+                for choice in chunk.choices or []:
+                    if choice.delta is not None and choice.delta.content:
+                        yield choice.delta.content
+                    finished = finished or bool(choice.finish_reason)
+        except Exception as e:
+            raise LLMFault(f"stream broke: {_describe(e)}") from None
+        finally:
+            resp.close()
+        if not finished:
+            raise LLMFault("stream ended without a finish reason")
+
+
+class LlamaIndexBackend:
+    """Any llama-index LLM (e.g. MockLLM in tests, or a configured llama-index model)."""
+
+    def __init__(self, llm: Any) -> None:
+        self.llm = llm
+
+    def stream(self, messages: Messages, max_tokens: int, temperature: float) -> Iterator[str]:
+        from llama_index.core.llms import ChatMessage
+
+        try:
+            for r in self.llm.stream_chat(
+                [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
+            ):
+                if r.delta:
+                    yield r.delta
+        except Exception as e:
+            raise LLMFault(_describe(e)) from None
+
+
+_PASSAGE_TAG = re.compile(r"<\s*/?\s*passages?\b", re.IGNORECASE)
+
+
+def _neutral(text: str) -> str:
+    """Article text cannot open or close a passage block."""
+    return _PASSAGE_TAG.sub(lambda m: m.group(0).replace("<", "‹"), text).replace('"', "'")
+
+
+def format_passages(hits: list[Hit]) -> str:
+    """Numbered, delimited passages, labelled as untrusted article text."""
+    return "\n\n".join(
+        f'<passage n="{n}" untrusted="article text" title="{_neutral(h.title)}" published="{h.published or "unknown"}">\n'
+        f"{_neutral(h.text)}\n</passage>"
+        for n, h in enumerate(hits, 1)
+    )
+
+
+def _one_line(text: str, limit: int) -> str | None:
+    """The condensed question from the model's reply, or None when unusable."""
+    text = re.sub(r"<think>.*?(</think>|$)", "", text, flags=re.DOTALL | re.IGNORECASE)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return None
+    line = re.sub(r"^(standalone question|question)\s*:\s*", "", lines[0], flags=re.IGNORECASE).strip(
+        " \"'“”"
+    )
+    return line if 3 <= len(line) <= limit else None
+
+
+class LLMEngine:
+    """Condenses follow-ups, writes answers from passages, and keeps only citations that name a passage."""
+
+    def __init__(self, settings: Settings, backend: ChatBackend | None = None) -> None:
+        self.settings = settings
+        self.backend: ChatBackend = backend or OpenAIBackend(settings)
+        self.prompts = load_prompts(settings.prompts_dir)
+        self.counter = TokenCounter(settings.llm_model)
+
+    def condense(self, query: Query, history: Messages) -> Condensed:
+        """A standalone question for retrieval; the given query unchanged (and the fault said) on any failure."""
+        if not history:
+            return Condensed(query=query)
+        convo = "\n".join(f"{m['role']}: {strip_markers(m['content'])[:1000]}" for m in history[-6:])
+        prompt = self.prompts.condense.render(history=convo, question=query.question)
+        try:
+            text = "".join(self.backend.stream([{"role": "user", "content": prompt}], 96, 0.0))
+        except LLMFault as e:
+            log.warning("LLM condensation failed (%s); using the extractive condensation", e)
+            return Condensed(query=query, faulted=True)
+        line = _one_line(text, self.settings.max_question_chars)
+        return Condensed(
+            query=Query(query.question, line, query.context, query.avoid, line) if line else query
+        )
+
+    def messages(self, query: Query, hits: list[Hit], history: Messages) -> tuple[list[Hit], Messages]:
+        """The chat request (system prompt first, always ours), trimmed to the context window."""
+        system = self.prompts.system.render()
+
+        def build(passages: list[Hit], hist: Messages) -> Messages:
+            past = [
+                {
+                    "role": m["role"],
+                    "content": strip_markers(m["content"]) if m["role"] == "assistant" else m["content"],
+                }
+                for m in hist
+            ]
+            user = self.prompts.answer.render(
+                passages=format_passages(passages), question=query.question, standalone=query.standalone
+            )
+            return [{"role": "system", "content": system}, *past, {"role": "user", "content": user}]
+
+        available = self.settings.llm_context_window - self.settings.llm_max_output_tokens
+        passages, hist, _ = fit(self.counter, available, build, hits, history)
+        return passages, build(passages, hist)
+
+    def stream(
+        self, query: Query, hits: list[Hit], history: Messages, fallback: Fallback, after_fault: bool = False
+    ) -> Iterator[tuple[str, Answer | None]]:
+        """Yield (answer so far, None) as tokens arrive, then ("", final answer).
+
+        after_fault: condensing this question just failed, so don't wait for the same fault twice.
+        """
+        if not hits:
+            yield "", Answer(question=query.question, answer=REFUSAL, refused=True, mode="llm")
+            return
+        if after_fault:
+            yield "", fallback(LLM_FALLBACK)
+            return
+        passages, messages = self.messages(query, hits, history)
+        raw, shown = "", ""
+        s = self.settings
+        try:
+            for piece in self.backend.stream(messages, s.llm_max_output_tokens, s.llm_temperature):
+                raw += piece
+                text = render(raw, len(passages), partial=True).text
+                if text != shown:
+                    shown = text
+                    yield text, None
+        except LLMFault as e:
+            log.warning("LLM answer failed (%s); answering extractively", e)
+            yield "", fallback(LLM_FALLBACK)
+            return
+        yield "", self.finish(query, raw, passages, fallback)
+
+    def answer(self, query: Query, hits: list[Hit], history: Messages, fallback: Fallback) -> Answer:
+        """The final answer (the stream, consumed)."""
+        final: Answer | None = None
+        for _, a in self.stream(query, hits, history, fallback):
+            final = a or final
+        assert final is not None
+        return final
+
+    def finish(self, query: Query, raw: str, passages: list[Hit], fallback: Fallback) -> Answer:
+        """Verify the model's citations against the passages it was given."""
+        marked = render(raw, len(passages))
+        text = marked.text
+        if not text:
+            return fallback(LLM_FALLBACK)
+        if is_refusal(text) and (not marked.order or len(strip_markers(text).split()) <= 12):
+            return Answer(question=query.question, answer=REFUSAL, refused=True, mode="llm")
+        if not marked.order:
+            return fallback(LLM_UNCITED)
+        citations = [
+            Citation(
+                id=i,
+                source=h.source,
+                title=h.title,
+                published=h.published,
+                quote=h.text,
+                start=h.start,
+                end=h.end,
+                publisher=h.publisher,
+            )
+            for i, h in enumerate((passages[n - 1] for n in marked.order), 1)
+        ]
+        warnings = [LLM_PARTLY_UNCITED] if uncited_paragraphs(text) else []
+        return Answer(
+            question=query.question,
+            answer=text,
+            refused=False,
+            mode="llm",
+            citations=citations,
+            warnings=warnings,
+        )

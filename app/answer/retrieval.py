@@ -1,0 +1,92 @@
+"""Read side: hybrid retrieval (dense Chroma + BM25, reciprocal-rank fusion) over the current store."""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import lru_cache
+
+from app.core.protocols import Embedder
+from app.core.settings import Settings
+from app.core.types import Hit
+from app.store.chroma import DocRecord, Store
+from app.store.keyword import KeywordIndex
+
+
+class Retriever:
+    """Hybrid retriever; reloads its view of the store when an ingest has moved the generation on."""
+
+    refresh_seconds = 5.0
+
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._embed_cached = lru_cache(maxsize=256)(self._embed)
+        self._load()
+
+    def _load(self) -> None:
+        self.docs: dict[str, DocRecord] = self.store.documents_map()
+        self.keyword: KeywordIndex = self.store.keyword_index()
+        self._checked = time.monotonic()
+
+    def refresh(self) -> None:
+        """Pick up a finished ingest (checked at most every few seconds)."""
+        if time.monotonic() - self._checked < self.refresh_seconds:
+            return
+        with self._lock:
+            self._checked = time.monotonic()
+            if self.store.generation != self.keyword.generation:
+                self.store = self.store.reopen()
+                self._load()
+
+    def embed_query(self, text: str) -> list[float]:
+        """The question's vector; cached, as retrieval and answer scoring both need it."""
+        return list(self._embed_cached(text))
+
+    def _embed(self, text: str) -> tuple[float, ...]:
+        return tuple(self.embedder.get_query_embedding(text))
+
+    def retrieve(self, query: str, k: int | None = None, embedding: list[float] | None = None) -> list[Hit]:
+        """Fused top passages for a query; passages of superseded document versions are never returned."""
+        self.refresh()
+        k = k or self.settings.fused_top_k
+        emb = embedding if embedding is not None else self.embed_query(query)
+        dense = self.store.dense(emb, self.settings.dense_top_k)
+        sparse = self.keyword.search(query, self.settings.keyword_top_k)
+        fused: dict[str, float] = {}
+        for rank, (pid, *_rest) in enumerate(dense):
+            fused[pid] = fused.get(pid, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
+        for rank, (pid, _) in enumerate(sparse):
+            fused[pid] = fused.get(pid, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
+        known = {pid: (text, meta, sim) for pid, text, meta, sim in dense}
+        missing = [pid for pid in fused if pid not in known]
+        for pid, (text, meta) in self.store.get_passages(missing).items():
+            known[pid] = (text, meta, 0.0)
+        hits = []
+        for pid in sorted(fused, key=lambda p: -fused[p]):
+            if pid not in known:
+                continue  # deleted since the keyword index was built
+            text, meta, sim = known[pid]
+            rec = self.docs.get(meta.get("source", ""))
+            if rec is None or rec.content_hash != meta.get("doc_hash"):
+                continue  # half-written or superseded version
+            hits.append(
+                Hit(
+                    id=pid,
+                    text=text,
+                    source=rec.source,
+                    title=rec.title,
+                    publisher=rec.publisher,
+                    published=rec.published,
+                    start=int(meta["start"]),
+                    end=int(meta["end"]),
+                    score=fused[pid],
+                    dense=sim,
+                )
+            )
+            if len(hits) >= k:
+                break
+        return hits

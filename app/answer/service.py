@@ -1,0 +1,129 @@
+"""The service the web layer calls: deps loaded once (or the safe reason why not), an admission gate, a rate limit."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio
+
+from app.answer.pipeline import Deps, answer, load_deps, stream_answer
+from app.core.errors import INTERNAL, Busy, RateLimited, SourcedError
+from app.core.settings import Settings
+from app.core.types import Answer
+
+log = logging.getLogger("sourced")
+MAX_CLIENTS = 10_000  # rate-limit entries kept before the oldest are dropped
+
+
+class Unavailable(SourcedError):
+    message = "{}"
+    status = 503
+
+
+class Gate:
+    """At most `concurrency` answers at once and `queue_size` waiting; beyond that, Busy at once."""
+
+    def __init__(self, concurrency: int, queue_size: int) -> None:
+        self.sem = anyio.Semaphore(max(1, concurrency))
+        self.limit = max(1, concurrency) + max(0, queue_size)
+        self.pending = 0
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        if self.pending >= self.limit:
+            raise Busy()
+        self.pending += 1
+        try:
+            async with self.sem:
+                yield
+        finally:
+            self.pending -= 1
+
+
+class RateLimit:
+    """A sliding one-minute window of requests per client key."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.hits: dict[str, deque[float]] = {}
+
+    def check(self, client: str) -> None:
+        if self.per_minute <= 0:
+            return
+        now = time.monotonic()
+        q = self.hits.pop(client, None) or deque()
+        while q and now - q[0] >= 60:
+            q.popleft()
+        self.hits[client] = q  # re-inserted: the dict stays ordered by last use
+        if len(q) >= self.per_minute:
+            raise RateLimited()
+        q.append(now)
+        while len(self.hits) > MAX_CLIENTS:
+            self.hits.pop(next(iter(self.hits)))
+
+
+class Service:
+    """Deps loaded once (or the safe reason they are not), plus the shared limits."""
+
+    def __init__(self, settings: Settings, deps: Deps | None = None) -> None:
+        self.settings = settings
+        self.deps, self.error = deps, None
+        if deps is None:
+            self.deps, self.error = _load(settings)
+        self.gate = Gate(settings.concurrency, settings.queue_size)
+        self.rate = RateLimit(settings.rate_limit_per_minute)
+
+    def ready(self) -> Deps:
+        if self.deps is None:
+            raise Unavailable(self.error or INTERNAL)
+        return self.deps
+
+    async def ask(self, question: Any, history: Any, client: str) -> Answer:
+        """Answer in a worker thread, within the gate and the client's rate limit."""
+        deps = self.ready()
+        self.rate.check(client)
+        async with self.gate.slot():
+            return await anyio.to_thread.run_sync(answer, question, history, deps)
+
+    async def stream(
+        self, question: Any, history: Any, client: str
+    ) -> AsyncIterator[tuple[str, Answer | None]]:
+        """Like ask, but yields (partial text, None) then ("", answer) as stream_answer does."""
+        deps = self.ready()
+        self.rate.check(client)
+        async with self.gate.slot():
+            it = stream_answer(question, history, deps)
+            while True:
+                item = await anyio.to_thread.run_sync(_next, it)
+                if item is None:
+                    return
+                yield item
+
+
+def _next(it: Iterator[tuple[str, Answer | None]]) -> tuple[str, Answer | None] | None:
+    return next(it, None)
+
+
+def _load(settings: Settings) -> tuple[Deps | None, str | None]:
+    """Probe and open the index; a failure becomes a safe message, never an exception."""
+    try:
+        try:
+            probe: Any = importlib.import_module("app.store.probe")
+        except ImportError:
+            probe = None
+        if probe is not None and hasattr(probe, "check_index"):
+            msg = probe.check_index(settings)
+            if msg:
+                return None, str(msg)
+        return load_deps(settings), None
+    except SourcedError as exc:
+        return None, str(exc)
+    except Exception:  # noqa: BLE001 - the server must start and say so on /healthz
+        log.exception("loading the index failed")
+        return None, INTERNAL

@@ -1,0 +1,59 @@
+"""The fixed, user-facing messages. Nothing internal (paths, traces, upstream bodies) reaches a user."""
+
+from __future__ import annotations
+
+
+class SourcedError(Exception):
+    """An error whose message is safe to show to a user as is."""
+
+    message = "Something went wrong. Please try again."
+    status = 500
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(self.message.format(*args) if args else self.message)
+
+
+class IndexMissing(SourcedError):
+    message = "No index found. Build it first with: sourced ingest"
+    status = 503
+
+
+class IndexMismatch(SourcedError):
+    message = "The index was built with embedding model {} but this configuration uses {}. Rebuild it: sourced ingest --rebuild"
+    status = 503
+
+
+class IndexBusy(SourcedError):
+    message = "Another ingest is running on this index; wait for it to finish."
+    status = 409
+
+
+class IndexCorrupt(SourcedError):
+    message = "The index is damaged and cannot be read. Rebuild it: sourced ingest --rebuild"
+    status = 503
+
+
+class BadQuestion(SourcedError):
+    message = "Please ask a question (at most {} characters)."
+    status = 400
+
+
+class BadHistory(SourcedError):
+    message = "The conversation history is malformed: it must be a list of messages with a role and content."
+    status = 400
+
+
+class Busy(SourcedError):
+    message = "Sourced is busy answering other questions. Please try again in a moment."
+    status = 503
+
+
+class RateLimited(SourcedError):
+    message = "You are asking too quickly. Please wait a minute and try again."
+    status = 429
+
+
+LLM_FALLBACK = (
+    "The language model could not be reached; this answer was written extractively from the articles."
+)
+INTERNAL = SourcedError.message

@@ -1,0 +1,114 @@
+"""One typed settings object; every limit is a named field (env prefix SOURCED_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings for ingest, retrieval, answering and serving. Build directly in tests."""
+
+    model_config = SettingsConfigDict(env_prefix="SOURCED_", extra="ignore")
+
+    # Where things live
+    index_dir: Path = Field(
+        Path("index"), description="Directory of the built index (Chroma + keyword index)."
+    )
+    docs_dir: Path = Field(Path("seeds"), description="Default folder ingested by `sourced ingest`.")
+    prompts_dir: Path = Field(
+        Path(__file__).resolve().parents[2] / "prompts", description="Directory of prompt templates."
+    )
+
+    # Documents
+    max_file_bytes: int = Field(5_000_000, description="Files larger than this are skipped with a reason.")
+    fallback_encoding: str = Field("cp1252", description="Decoding tried when a file is not valid UTF-8.")
+
+    # Passages
+    chunk_max_chars: int = Field(700, description="Soft upper bound on passage length in characters.")
+    chunk_max_sentences: int = Field(4, description="Most sentences in one passage.")
+
+    # Embeddings
+    embed_batch_size: int = Field(32, description="Texts per embedding batch.")
+    embed_max_tokens: int = Field(256, description="Model window of the embedder, in word pieces.")
+    embed_threads: int = Field(0, description="onnxruntime intra-op threads (0 = all cores).")
+
+    # Store
+    write_batch_size: int = Field(2000, description="Records per store write (capped by Chroma's max batch).")
+    chroma_host: str | None = Field(
+        None,
+        validation_alias=AliasChoices("CHROMA_HOST", "SOURCED_CHROMA_HOST"),
+        description="Chroma server host.",
+    )
+    chroma_port: int = Field(8000, validation_alias=AliasChoices("CHROMA_PORT", "SOURCED_CHROMA_PORT"))
+    chroma_ssl: bool = Field(False, validation_alias=AliasChoices("CHROMA_SSL", "SOURCED_CHROMA_SSL"))
+    chroma_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("CHROMA_TOKEN", "SOURCED_CHROMA_TOKEN"),
+        description="Chroma auth token.",
+    )
+
+    # Retrieval
+    dense_top_k: int = Field(20, description="Passages taken from the vector search.")
+    keyword_top_k: int = Field(20, description="Passages taken from the BM25 search.")
+    fused_top_k: int = Field(8, description="Passages kept after reciprocal-rank fusion.")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+
+    # Extractive answers
+    answer_max_sentences: int = Field(3, description="Most sentences in an extractive answer.")
+    sentence_candidates: int = Field(8, description="Sentences embedded per question (the lexically best).")
+    refuse_min_coverage: float = Field(
+        0.5, description="Share of the question's key terms the evidence must cover."
+    )
+    refuse_min_similarity: float = Field(0.35, description="Least cosine similarity of the best sentence.")
+
+    # Questions and chat
+    max_question_chars: int = Field(1000, description="Longest question accepted.")
+    max_history_turns: int = Field(20, description="Most history messages considered.")
+    max_history_chars: int = Field(20_000, description="Most history characters accepted.")
+
+    # LLM
+    answer_mode: Literal["auto", "extractive", "llm"] = Field(
+        "auto", description="auto: llm when configured."
+    )
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "SOURCED_OPENAI_API_KEY"),
+        description="OpenAI key.",
+    )
+    openai_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "SOURCED_OPENAI_BASE_URL"),
+        description="Any OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio).",
+    )
+    llm_model: str = Field("gpt-4.1-mini", description="Chat model name.")
+    llm_timeout: float = Field(30.0, description="Seconds per LLM request.")
+    llm_max_retries: int = Field(
+        1, description="Retries of a failed LLM request (Sourced's own bounded loop; SDK retries are off)."
+    )
+    llm_context_window: int = Field(16_000, description="Model context in tokens.")
+    llm_max_output_tokens: int = Field(512, description="Tokens reserved for the answer.")
+    llm_temperature: float = Field(0.1, description="Sampling temperature.")
+
+    # Server
+    host: str = Field("127.0.0.1", description="Address to bind.")
+    port: int = Field(7860, description="Port to bind.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS (none by default)."
+    )
+    queue_size: int = Field(32, description="Requests waiting before new ones get a busy message.")
+    concurrency: int = Field(4, description="Answers computed at once.")
+    rate_limit_per_minute: int = Field(60, description="Requests per client per minute.")
+
+    def llm_configured(self) -> bool:
+        """True when an OpenAI key or an OpenAI-compatible base URL is set."""
+        return bool(self.openai_api_key) or bool(self.openai_base_url)
+
+    def use_llm(self) -> bool:
+        """Whether answers come from the LLM engine."""
+        if self.answer_mode == "llm":
+            return True
+        return self.answer_mode == "auto" and self.llm_configured()

@@ -1,0 +1,247 @@
+"""Write side: files -> documents -> passages -> embeddings -> store. Incremental, batched, one writer."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from llama_index.core.schema import BaseNode, TextNode
+
+from app.core.errors import IndexBusy
+from app.core.protocols import Embedder
+from app.core.settings import Settings
+from app.store.chroma import DocRecord, Store, passage_id
+from app.store.embeddings import embedder_identity
+from app.text.documents import Document, SkipFile, is_supported, load_file, walk
+from app.text.passages import chunk
+
+
+@dataclass
+class Summary:
+    """What one ingest run did (the `--json` object)."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "chunks": self.chunks,
+            "skipped": self.skipped,
+            "warnings": self.warnings,
+        }
+
+
+def lock_for(settings: Settings) -> FileLock:
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(settings.index_dir / "ingest.lock"), timeout=0)
+
+
+def ingest(
+    paths: list[Path],
+    settings: Settings,
+    embedder: Embedder,
+    rebuild: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Bring the store in line with the files under paths; a single writer holds the lock throughout."""
+    lock = lock_for(settings)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise IndexBusy() from exc
+    try:
+        model, dim = embedder_identity(embedder)
+        if rebuild:
+            _drop(settings)
+        store = Store.open(settings, model, dim, create=True)
+        return _run(paths, settings, embedder, store, progress)
+    finally:
+        lock.release()
+
+
+def _drop(settings: Settings) -> None:
+    from app.store.chroma import DOCUMENTS, PASSAGES, make_client
+
+    client = make_client(settings)
+    for name in (PASSAGES, DOCUMENTS):
+        try:
+            client.delete_collection(name)
+        except Exception:  # absent already
+            pass
+
+
+def _run(
+    paths: list[Path],
+    settings: Settings,
+    embedder: Embedder,
+    store: Store,
+    progress: Callable[[int], None] | None,
+) -> Summary:
+    summary = Summary()
+    swept = store.sweep() if store.dirty else 0  # the last run died midway: drop what it left half-written
+    existing = store.documents_map()
+    roots = {str(p.resolve()) for p in paths}
+    seen: set[str] = set()
+    claimed: dict[str, str] = {}
+    pending: list[tuple[Document, str, bool]] = []
+    pending_passages = 0
+    started = False
+
+    def commit(batch: list[tuple[Document, str, bool]]) -> int:
+        # Move the generation on before the first write, so that if this run dies midway every reader
+        # rebuilds its keyword index from the store (committed versions only) instead of keeping the old one.
+        nonlocal started
+        if batch and not started:
+            store.bump_generation(dirty=True)
+            started = True
+        return _commit(batch, settings, embedder, store, summary)
+
+    for path, root in walk(paths):
+        if progress:
+            progress(1)
+        rel = path.relative_to(root).as_posix() if root.is_dir() and path != root else path.name
+        if not is_supported(path):
+            summary.skipped.append({"path": rel, "reason": f"unsupported file type ({path.suffix})"})
+            continue
+        rel = _unique_source(rel, str(root.resolve()), existing, claimed)
+        try:
+            doc = load_file(path, root, settings)
+        except SkipFile as exc:
+            summary.skipped.append({"path": rel, "reason": str(exc)})
+            seen.add(rel)  # a file that turned bad keeps its last good version rather than vanishing
+            continue
+        doc.source = rel
+        seen.add(doc.source)
+        for w in doc.warnings:
+            summary.warnings.append({"path": doc.source, "reason": w})
+        old = existing.get(doc.source)
+        if old and old.content_hash == doc.content_hash:
+            summary.unchanged += 1
+            summary.chunks += old.passages
+            continue
+        pending.append((doc, str(root.resolve()), old is not None))
+        pending_passages += len(doc.spans)
+        if pending_passages >= 4 * settings.embed_batch_size * 8:
+            summary.chunks += commit(pending)
+            pending, pending_passages = [], 0
+    summary.chunks += commit(pending)
+    for source, rec in existing.items():
+        if source not in seen and rec.root in roots:
+            if not started:
+                store.bump_generation(dirty=True)
+                started = True
+            store.delete_passages_of(source)
+            store.delete_document(source)
+            summary.removed += 1
+    changed = summary.added or summary.updated or summary.removed or swept
+    if changed or store.keyword_index_missing():
+        gen = store.bump_generation() if changed else store.generation
+        store.build_keyword_index(gen).save(store.keyword_dir())
+    return summary
+
+
+def _unique_source(rel: str, root: str, existing: dict[str, DocRecord], claimed: dict[str, str]) -> str:
+    """The path relative to its folder, prefixed by the folder's name when another folder holds the same path."""
+    owner = claimed.get(rel)
+    if (
+        owner is None
+        and rel in existing
+        and existing[rel].root != root
+        and Path(existing[rel].root, rel).exists()
+    ):
+        owner = existing[rel].root
+    if owner is not None and owner != root:
+        rel = f"{Path(root).name}/{rel}"
+    claimed.setdefault(rel, root)
+    return rel
+
+
+def _commit(
+    batch: list[tuple[Document, str, bool]],
+    settings: Settings,
+    embedder: Embedder,
+    store: Store,
+    summary: Summary,
+) -> int:
+    """Embed and write a batch; each document's record is written last, as its commit point."""
+    if not batch:
+        return 0
+    nodes_by_doc: list[list[BaseNode]] = []
+    texts: list[str] = []
+    for doc, _, _ in batch:
+        nodes: list[BaseNode] = [
+            TextNode(
+                id_=passage_id(doc.source, doc.content_hash, p.index),
+                text=p.text,
+                start_char_idx=p.start,
+                end_char_idx=p.end,
+                metadata={
+                    "source": doc.source,
+                    "title": doc.title,
+                    "publisher": doc.publisher or "",
+                    "published": doc.published or "",
+                    "doc_hash": doc.content_hash,
+                    "start": p.start,
+                    "end": p.end,
+                },
+            )
+            for p in chunk(doc, settings)
+        ]
+        nodes_by_doc.append(nodes)
+        texts.extend(n.get_content() for n in nodes)
+    vectors = embedder.embed(texts)  # sorted by length before batching; (0, dim) when empty
+    # One write per kind for the whole batch (per-call overhead dominated when written per document):
+    # all new passages first, then all document records (the commit point), then the superseded passages.
+    it = iter(vectors)
+    nodes_all: list[BaseNode] = []
+    records: list[tuple[DocRecord, str]] = []
+    for (doc, root, was_there), doc_nodes in zip(batch, nodes_by_doc, strict=True):
+        for n in doc_nodes:
+            n.embedding = list(next(it))
+        nodes_all.extend(doc_nodes)
+        records.append(
+            (
+                DocRecord(
+                    doc.source,
+                    doc.content_hash,
+                    doc.title,
+                    doc.publisher,
+                    doc.published,
+                    doc.dates,
+                    len(doc_nodes),
+                    root,
+                ),
+                doc.text,
+            )
+        )
+        if was_there:
+            summary.updated += 1
+        else:
+            summary.added += 1
+    store.add_passages(nodes_all)
+    store.put_documents(records)
+    store.delete_superseded({rec.source: rec.content_hash for rec, _ in records})
+    return len(nodes_all)
+
+
+def progress_bar(total_hint: int | None = None) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    """A tqdm bar on an interactive terminal, nothing otherwise."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total_hint, unit="file", desc="ingest", file=sys.stderr)
+    return bar.update, bar.close

@@ -1,0 +1,303 @@
+"""The Chroma store: passages (vectors), documents (texts and metadata), and the keyword index beside them.
+
+Ingest (write side) and answering (read side) meet only here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from llama_index.core.schema import BaseNode
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from app.core.errors import IndexMismatch, IndexMissing
+from app.core.settings import Settings
+from app.store.keyword import KeywordIndex
+
+PASSAGES = "sourced_passages"
+DOCUMENTS = "sourced_documents"
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    """What the store knows of one ingested document."""
+
+    source: str
+    content_hash: str
+    title: str
+    publisher: str | None
+    published: str | None
+    dates: list[str]
+    passages: int
+    root: str = ""
+
+
+def doc_id(source: str) -> str:
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()
+
+
+def passage_id(source: str, content_hash: str, index: int) -> str:
+    return f"{doc_id(source)[:16]}-{content_hash[:16]}-{index}"
+
+
+def make_client(settings: Settings) -> Any:
+    """Embedded persistent client, or a Chroma server when CHROMA_HOST is set. Telemetry off."""
+    cs = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        headers = {}
+        if (
+            settings.chroma_token
+        ):  # a proxy in front of `chroma run` checks one of these; Chroma Cloud the second
+            token = settings.chroma_token.get_secret_value()
+            headers["Authorization"] = f"Bearer {token}"
+            headers["X-Chroma-Token"] = token
+        return chromadb.HttpClient(
+            host=settings.chroma_host,
+            port=settings.chroma_port,
+            ssl=settings.chroma_ssl,
+            headers=headers,
+            settings=cs,
+        )
+    return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=cs)
+
+
+class Store:
+    """Passages and documents in Chroma; opened for reading (must exist) or writing (created if missing)."""
+
+    def __init__(self, settings: Settings, client: Any, passages: Any, documents: Any) -> None:
+        self.settings = settings
+        self.client = client
+        self.passages = passages
+        self.documents = documents
+        self.vector_store = ChromaVectorStore(chroma_collection=passages)
+        self.batch = min(settings.write_batch_size, int(client.get_max_batch_size()))
+
+    @classmethod
+    def open(cls, settings: Settings, model: str, dim: int, create: bool = False) -> Store:
+        """Open the store; refuse one built with another embedding model."""
+        if not settings.chroma_host and not create and not (settings.index_dir / "chroma").exists():
+            raise IndexMissing()
+        client = make_client(settings)
+        meta = {"embed_model": model, "embed_dim": dim, "generation": 0}
+        if create:
+            passages = client.get_or_create_collection(
+                PASSAGES, metadata=meta, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            )
+            documents = client.get_or_create_collection(DOCUMENTS, embedding_function=None)
+        else:
+            try:
+                passages = client.get_collection(PASSAGES, embedding_function=None)
+                documents = client.get_collection(DOCUMENTS, embedding_function=None)
+            except Exception as exc:  # chromadb raises NotFoundError/ValueError across versions
+                raise IndexMissing() from exc
+        got = passages.metadata or {}
+        if got.get("embed_model") != model or int(got.get("embed_dim", -1)) != dim:
+            raise IndexMismatch(f"{got.get('embed_model')} ({got.get('embed_dim')})", f"{model} ({dim})")
+        return cls(settings, client, passages, documents)
+
+    def reopen(self) -> Store:
+        """A fresh view after another process wrote: the embedded client caches vector segments per process."""
+        if self.settings.chroma_host:
+            return self
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        meta = self.passages.metadata or {}
+        SharedSystemClient.clear_system_cache()  # clients already handed out keep working on their own system
+        return Store.open(self.settings, str(meta.get("embed_model")), int(meta.get("embed_dim", 0)))
+
+    # ---- documents -------------------------------------------------------------------------------
+    def documents_map(self) -> dict[str, DocRecord]:
+        """Every ingested document's record, keyed by source."""
+        out: dict[str, DocRecord] = {}
+        for _, _, meta in self._scan(self.documents, include_docs=False):
+            rec = _record(meta)
+            out[rec.source] = rec
+        return out
+
+    def document_text(self, source: str) -> str | None:
+        got = self.documents.get(ids=[doc_id(source)], include=["documents"])
+        docs = got.get("documents") or []
+        return docs[0] if docs else None
+
+    def put_document(self, rec: DocRecord, text: str) -> None:
+        """Record a document; this is the commit point that makes its new passages visible to readers."""
+        self.documents.upsert(
+            ids=[doc_id(rec.source)], documents=[text], metadatas=[_meta(rec)], embeddings=[[0.0]]
+        )
+
+    def put_documents(self, items: list[tuple[DocRecord, str]]) -> None:
+        """Record several documents in one write per store batch (the commit point of an ingest batch)."""
+        for i in range(0, len(items), self.batch):
+            part = items[i : i + self.batch]
+            self.documents.upsert(
+                ids=[doc_id(r.source) for r, _ in part],
+                documents=[t for _, t in part],
+                metadatas=[_meta(r) for r, _ in part],
+                embeddings=[[0.0]] * len(part),
+            )
+
+    def delete_document(self, source: str) -> None:
+        self.documents.delete(ids=[doc_id(source)])
+
+    # ---- passages --------------------------------------------------------------------------------
+    def add_passages(self, nodes: list[BaseNode]) -> None:
+        for i in range(0, len(nodes), self.batch):
+            self.vector_store.add(nodes[i : i + self.batch])
+
+    def delete_passages_of(self, source: str, keep_hash: str | None = None) -> None:
+        """Remove a document's passages, except those of the version keep_hash."""
+        got = self.passages.get(where={"source": source}, include=["metadatas"])
+        ids = [
+            i
+            for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
+            if m.get("doc_hash") != keep_hash
+        ]
+        for i in range(0, len(ids), self.batch):
+            self.passages.delete(ids=ids[i : i + self.batch])
+
+    def delete_superseded(self, keep: dict[str, str]) -> None:
+        """Remove the passages of the given sources whose version is not the one kept (source -> hash)."""
+        sources = list(keep)
+        for i in range(0, len(sources), 500):
+            got = self.passages.get(where={"source": {"$in": sources[i : i + 500]}}, include=["metadatas"])
+            ids = [
+                pid
+                for pid, m in zip(got["ids"], got["metadatas"] or [], strict=False)
+                if m is not None and m.get("doc_hash") != keep.get(m.get("source", ""))
+            ]
+            for j in range(0, len(ids), self.batch):
+                self.passages.delete(ids=ids[j : j + self.batch])
+
+    def count(self) -> int:
+        return int(self.passages.count())
+
+    def dense(self, embedding: list[float], k: int) -> list[tuple[str, str, dict[str, Any], float]]:
+        """(id, text, metadata, cosine similarity) of the nearest passages."""
+        n = self.count()
+        if n == 0:
+            return []
+        res = self.passages.query(
+            query_embeddings=[embedding], n_results=min(k, n), include=["documents", "metadatas", "distances"]
+        )
+        # A reader that outlived another process's write can get ids whose records are gone (metadata None).
+        return [
+            (i, t, m, 1.0 - float(d))
+            for i, t, m, d in zip(
+                res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
+            )
+            if m is not None and t is not None
+        ]
+
+    def get_passages(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        if not ids:
+            return {}
+        res = self.passages.get(ids=ids, include=["documents", "metadatas"])
+        got = zip(res["ids"], res["documents"], res["metadatas"], strict=True)
+        return {i: (t, m) for i, t, m in got if m is not None and t is not None}
+
+    def iter_passages(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        yield from self._scan(self.passages, include_docs=True)
+
+    def _scan(self, col: Any, include_docs: bool) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        include = ["metadatas", "documents"] if include_docs else ["metadatas"]
+        offset = 0
+        while True:
+            res = col.get(limit=self.batch, offset=offset, include=include)
+            if not res["ids"]:
+                return
+            docs = res.get("documents") or [""] * len(res["ids"])
+            yield from zip(res["ids"], docs, res["metadatas"], strict=True)
+            offset += len(res["ids"])
+
+    # ---- generation and keyword index ------------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        fresh = self.client.get_collection(PASSAGES, embedding_function=None)
+        return int((fresh.metadata or {}).get("generation", 0))
+
+    @property
+    def dirty(self) -> bool:
+        """True while an ingest is writing, and after one died: its leftovers need a sweep."""
+        fresh = self.client.get_collection(PASSAGES, embedding_function=None)
+        return bool((fresh.metadata or {}).get("dirty", 0))
+
+    def sweep(self) -> int:
+        """Delete passages no document record points at (left by an ingest that died); only under the lock."""
+        docs = self.documents_map()
+        ids = [
+            pid
+            for pid, _, m in self._scan(self.passages, include_docs=False)
+            if m is None
+            or (r := docs.get(m.get("source", ""))) is None
+            or r.content_hash != m.get("doc_hash")
+        ]
+        for i in range(0, len(ids), self.batch):
+            self.passages.delete(ids=ids[i : i + self.batch])
+        return len(ids)
+
+    def bump_generation(self, dirty: bool = False) -> int:
+        meta = dict(self.passages.metadata or {})
+        meta["generation"] = self.generation + 1
+        meta["dirty"] = int(dirty)
+        meta.pop("hnsw:space", None)
+        self.passages.modify(metadata=meta)
+        return int(meta["generation"])
+
+    def keyword_dir(self) -> Path:
+        return self.settings.index_dir / "keyword"
+
+    def build_keyword_index(self, generation: int) -> KeywordIndex:
+        """Rebuild BM25 from the passages in the store (the store is the source of truth)."""
+        ids, texts = [], []
+        for pid, text, _ in self.iter_passages():
+            ids.append(pid)
+            texts.append(text)
+        return KeywordIndex.build(ids, texts, generation)
+
+    def keyword_index_missing(self) -> bool:
+        return not (self.keyword_dir() / "meta.json").exists()
+
+    def keyword_index(self) -> KeywordIndex:
+        """The persisted keyword index if it matches the store's generation, else rebuilt (and saved)."""
+        gen = self.generation
+        kw = KeywordIndex.load(self.keyword_dir())
+        if kw is None or kw.generation != gen:
+            kw = self.build_keyword_index(gen)
+            try:
+                kw.save(self.keyword_dir())
+            except OSError:
+                pass  # a read-only replica still answers from the in-memory index
+        return kw
+
+
+def _meta(rec: DocRecord) -> dict[str, Any]:
+    return {
+        "source": rec.source,
+        "content_hash": rec.content_hash,
+        "title": rec.title,
+        "publisher": rec.publisher or "",
+        "published": rec.published or "",
+        "dates": json.dumps(rec.dates),
+        "passages": rec.passages,
+        "root": rec.root,
+    }
+
+
+def _record(meta: dict[str, Any]) -> DocRecord:
+    return DocRecord(
+        source=meta["source"],
+        content_hash=meta["content_hash"],
+        title=meta.get("title") or meta["source"],
+        publisher=meta.get("publisher") or None,
+        published=meta.get("published") or None,
+        dates=json.loads(meta.get("dates") or "[]"),
+        passages=int(meta.get("passages", 0)),
+        root=meta.get("root") or "",
+    )

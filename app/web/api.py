@@ -1,0 +1,190 @@
+"""One FastAPI app: POST /api/ask, GET /healthz, GET /widget.js, and the Gradio chat mounted at /."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
+from fastapi.exceptions import RequestValidationError  # noqa: E402
+from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
+from fastapi.responses import JSONResponse, Response  # noqa: E402
+from starlette.exceptions import HTTPException  # noqa: E402
+
+from app.answer import Deps, Service  # noqa: E402
+from app.core.errors import INTERNAL, SourcedError  # noqa: E402
+from app.core.settings import Settings  # noqa: E402
+from app.web.logs import install_redaction  # noqa: E402
+from app.web.theme import CSS, HEAD, theme  # noqa: E402
+from app.web.ui import build_ui  # noqa: E402
+from app.web.widget import WIDGET_JS  # noqa: E402
+
+log = logging.getLogger("sourced")
+# Gradio routes this app has no use for: monitoring, uploads, file serving, MCP, run history.
+BLOCKED = (
+    "/monitoring",
+    "/gradio_api/upload",
+    "/gradio_api/file=",
+    "/gradio_api/mcp",
+    "/gradio_api/runs",
+    "/gradio_api/monitoring",
+    "/file=",
+    "/upload",
+    "/openapi.json",
+    "/docs",
+    "/redoc",
+)
+
+
+class BadRequest(SourcedError):
+    message = "{}"
+    status = 400
+
+
+def error(status: int, message: str) -> JSONResponse:
+    """The one shape of every API error: {"error": message}."""
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def body_limit(settings: Settings) -> int:
+    """Largest /api/ask body accepted: the named text limits, UTF-8 and JSON-escaped, plus room for structure."""
+    return (
+        6 * (settings.max_question_chars + settings.max_history_chars)
+        + 64 * settings.max_history_turns
+        + 4096
+    )
+
+
+def parse_ask(raw: bytes, settings: Settings) -> tuple[Any, Any]:
+    """Question and history from a request body, or a BadRequest with a clear reason."""
+    if len(raw) > body_limit(settings):
+        raise BadRequest(
+            f"The request is too large: questions take at most {settings.max_question_chars} characters "
+            f"and the history at most {settings.max_history_chars}."
+        )
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest('The request body must be JSON: {"question": "...", "history": []}.') from None
+    if not isinstance(data, dict):
+        raise BadRequest('The request body must be a JSON object: {"question": "...", "history": []}.')
+    history = data.get("history") or []
+    if (
+        isinstance(history, list)
+        and sum(
+            len(m.get("content") or "") if isinstance(m, dict) and isinstance(m.get("content"), str) else 0
+            for m in history
+        )
+        > settings.max_history_chars
+    ):
+        raise BadRequest(
+            f"The conversation is too long (at most {settings.max_history_chars} characters). "
+            "Start a new chat."
+        )
+    return data.get("question"), history
+
+
+def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
+    """The whole server; deps are loaded here once unless given (tests)."""
+    service = Service(settings, deps)
+    app = FastAPI(title="Sourced", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.service = service
+    # Always configured, so Gradio adds no CORS of its own; empty by default: no foreign origin is granted.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["content-type"],
+        allow_credentials=False,
+    )
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Response:
+        path = request.url.path
+        if any(path.startswith(b) for b in BLOCKED):
+            return error(404, "Not found.")
+        try:
+            return await call_next(request)
+        except Exception:  # noqa: BLE001 - never show a trace
+            log.exception("request failed: %s %s", request.method, path)
+            return error(500, INTERNAL)
+
+    @app.exception_handler(SourcedError)
+    async def on_sourced(_: Request, exc: SourcedError) -> JSONResponse:
+        return error(exc.status, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(_: Request, __: RequestValidationError) -> JSONResponse:
+        return error(400, "The request is malformed.")
+
+    @app.exception_handler(HTTPException)
+    async def on_http(_: Request, exc: HTTPException) -> JSONResponse:
+        return error(exc.status_code, "Not found." if exc.status_code == 404 else "The request was refused.")
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        if service.deps is None:
+            return JSONResponse(
+                {"status": "unavailable", "error": service.error or INTERNAL}, status_code=503
+            )
+        return JSONResponse({"status": "ok"})
+
+    @app.post("/api/ask")
+    async def ask(request: Request) -> JSONResponse:
+        question, history = parse_ask(await request.body(), settings)
+        result = await service.ask(question, history, _client(request))
+        return JSONResponse(result.to_dict())
+
+    @app.get("/widget.js")
+    async def widget() -> Response:
+        return Response(
+            WIDGET_JS,
+            media_type="application/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    blocks = build_ui(service)
+    return gr.mount_gradio_app(
+        app,
+        blocks,
+        path="/",
+        show_error=False,
+        enable_monitoring=False,
+        footer_links=[],
+        run_history=False,
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+        max_file_size=1,
+        theme=theme(),
+        css=CSS,
+        head=HEAD,
+    )
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    """Run the server with uvicorn until interrupted."""
+    import uvicorn
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        proxy_headers=False,
+        server_header=False,
+    )
+    install_redaction(settings)  # after uvicorn has set up its loggers
+    if app.state.service.error:
+        log.warning("serving without an index: %s", app.state.service.error)
+    uvicorn.Server(config).run()

@@ -1,0 +1,110 @@
+"""Inert HTML for the chat page: every text from documents, questions and answers is escaped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from html import escape
+
+from app.core.types import Answer, Citation
+
+_MARK = re.compile(r"\[(\d+)\]")
+CONTEXT_CHARS = 360  # most characters shown on each side of a quote inside a long paragraph
+
+TextOf = Callable[[str], "str | None"]
+
+
+def esc(text: object) -> str:
+    """Escape anything for HTML text or a quoted attribute."""
+    return escape("" if text is None else str(text), quote=True)
+
+
+def paragraph(text: str | None, c: Citation) -> tuple[str, str, str]:
+    """The paragraph around a citation, split as (before, quote, after); the quote alone when the text is unknown."""
+    if not text or text[c.start : c.end] != c.quote:
+        return "", c.quote, ""
+    lo = text.rfind("\n", 0, c.start) + 1
+    hi = text.find("\n", c.end)
+    hi = len(text) if hi < 0 else hi
+    before, after = text[lo : c.start], text[c.end : hi]
+    if len(before) > CONTEXT_CHARS:
+        before = "…" + before[-CONTEXT_CHARS:].split(" ", 1)[-1]
+    if len(after) > CONTEXT_CHARS:
+        after = after[:CONTEXT_CHARS].rsplit(" ", 1)[0] + "…"
+    return before, c.quote, after
+
+
+def meta_line(c: Citation) -> str:
+    """Publisher · date, escaped."""
+    return " · ".join(esc(x) for x in (c.publisher, c.published) if x)
+
+
+def answer_html(text: str, cites: dict[int, str]) -> str:
+    """Escaped answer text whose [n] markers become buttons revealing source n (cites: n -> element id)."""
+    out, pos = [], 0
+    for m in _MARK.finditer(text):
+        out.append(esc(text[pos : m.start()]))
+        n = int(m.group(1))
+        if n in cites:
+            out.append(
+                f'<button type="button" class="sx-chip" data-cite="{cites[n]}" '
+                f'aria-label="Show source {n}">{n}</button>'
+            )
+        else:
+            out.append(esc(m.group(0)))
+        pos = m.end()
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def sources_html(turn: int, a: Answer, text_of: TextOf) -> str:
+    """One collapsible card per citation: title and publisher visible, the highlighted passage on click."""
+    cards = []
+    for c in a.citations:
+        before, quote, after = paragraph(text_of(c.source), c)
+        meta = meta_line(c)
+        cards.append(
+            f'<details class="sx-source" id="sx-{turn}-{c.id}"><summary><span class="sx-num">{c.id}</span>'
+            f'<span class="sx-title">{esc(c.title or c.source)}</span>'
+            f"{f'<span class=sx-meta>{meta}</span>' if meta else ''}</summary>"
+            f'<blockquote class="sx-passage">{esc(before)}<mark>{esc(quote)}</mark>{esc(after)}</blockquote>'
+            f'<div class="sx-file">{esc(c.source)}</div></details>'
+        )
+    return (
+        f'<div class="sx-sources"><div class="sx-label">Sources</div>{"".join(cards)}</div>' if cards else ""
+    )
+
+
+def turn_html(
+    turn: int, question: str, a: Answer | None, text_of: TextOf, partial: str = "", error: str | None = None
+) -> str:
+    """One exchange: the question, then the (partial or final) answer with its sources, or an error notice."""
+    q = f'<div class="sx-msg sx-user"><div class="sx-bubble">{esc(question)}</div></div>'
+    if error is not None:
+        body = f'<div class="sx-bubble sx-error" role="alert">{esc(error)}</div>'
+    elif a is None:
+        inner = (
+            esc(partial)
+            if partial
+            else '<span class="sx-typing" aria-label="Searching the articles">…</span>'
+        )
+        body = f'<div class="sx-bubble sx-pending">{inner}</div>'
+    else:
+        ids = {c.id: f"sx-{turn}-{c.id}" for c in a.citations}
+        cls = "sx-bubble sx-refused" if a.refused else "sx-bubble"
+        notes = "".join(f'<div class="sx-note">{esc(w)}</div>' for w in a.warnings)
+        body = f'<div class="{cls}">{answer_html(a.answer, ids)}</div>{notes}{sources_html(turn, a, text_of)}'
+    return f'{q}<div class="sx-msg sx-bot" data-turn="{turn}">{body}</div>'
+
+
+def empty_html(examples: list[str]) -> str:
+    """The welcome shown before the first question."""
+    return (
+        '<div class="sx-empty"><div class="sx-empty-title">Ask the news archive</div>'
+        "<p>Every answer quotes the articles it comes from. Click a number to see the exact passage.</p></div>"
+    )
+
+
+def chat_html(parts: list[str], examples: list[str]) -> str:
+    """The whole conversation."""
+    return f'<div class="sx-chat">{"".join(parts) if parts else empty_html(examples)}</div>'
