@@ -102,6 +102,7 @@ def test_malformed_and_oversized_bodies(client):
     assert "1000" in client.post("/api/ask", json={"question": "y" * 1001}).json()["error"]
 
 
+@pytest.mark.slow  # a second process
 def test_health_and_missing_index(client, seed_settings, tmp_path):
     assert client.get("/healthz").json() == {"status": "ok"}
     app = create_app(seed_settings.model_copy(update={"index_dir": tmp_path / "none"}))
@@ -130,7 +131,7 @@ def test_rate_limit_is_friendly_429(seed_settings, deps):
 
 
 def test_full_queue_says_busy(seed_settings, deps, monkeypatch):
-    from app import service
+    from app.answer import service
 
     release, real = threading.Event(), service.answer
     monkeypatch.setattr(service, "answer", lambda *a, **k: (release.wait(10), real(*a, **k))[1])

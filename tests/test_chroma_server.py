@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import ROOT, SEEDS
 
+pytestmark = pytest.mark.slow  # subprocesses and servers: not in make test-fast
+
 CHROMA = ROOT / ".venv" / "bin" / "chroma"
 QUESTION = "Which border crossing did the Turkish convoy use to enter Syria?"
 GOLD = "001_f4fb8e769c839d13.txt"

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, SEEDS
+
+pytestmark = pytest.mark.slow  # subprocesses and servers: not in make test-fast
 
 ENV = {k: v for k, v in os.environ.items() if k not in {"OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST"}}
 

@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import ROOT, SEEDS, SHARED
 
+pytestmark = pytest.mark.slow  # subprocesses and servers: not in make test-fast
+
 BBC = SHARED / "corpora" / "bbc" / "business"
 QUESTION = "Which border crossing did the Turkish convoy use to enter Syria?"
 GOLD = "001_f4fb8e769c839d13.txt"

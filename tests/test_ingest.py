@@ -110,6 +110,7 @@ def test_same_relative_path_in_two_folders_keeps_both(settings, tmp_path, embedd
     assert (again.added, again.unchanged, again.removed) == (0, 1, 0)
 
 
+@pytest.mark.slow  # a second process
 def test_a_running_reader_sees_another_process_ingest(settings, tmp_path, embedder):
     import subprocess
     import sys

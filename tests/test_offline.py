@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT, SEEDS
+
+pytestmark = pytest.mark.slow  # subprocesses and servers: not in make test-fast
 
 SCRIPT = r"""
 import socket, sys

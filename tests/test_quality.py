@@ -12,6 +12,8 @@ import pytest
 from app.answer.pipeline import answer
 from tests.conftest import ROOT, SEEDS, SHARED
 
+pytestmark = pytest.mark.slow  # subprocesses and servers: not in make test-fast
+
 SETS = [
     (SHARED / "eval" / "dev.jsonl", 0.9),
     (ROOT / "tests" / "questions_extra.jsonl", 0.85),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from app.answer.question import (
     nationality_clash,
     terms,
 )
+from app.answer.weights import STRICT_TYPES, WEIGHTS, Weights
 from app.core.protocols import Embedder
 from app.core.settings import Settings
 from app.core.types import Hit, Query
@@ -39,7 +40,10 @@ class Scored:
     focused: bool = False  # holds one of the question's focus terms (or the sentence before does)
 
 
-def _coverage(qterms: tuple[str, ...], have: set[str], idf: Any) -> float:
+IDF = Callable[[str], float]
+
+
+def _coverage(qterms: tuple[str, ...], have: set[str], idf: IDF) -> float:
     total = sum(idf(t) for t in qterms)
     return sum(idf(t) for t in qterms if t in have) / total if total else 0.0
 
@@ -93,6 +97,7 @@ def score_sentences(
     keyword: KeywordIndex,
     settings: Settings,
     query_vec: list[float] | None = None,
+    w: Weights = WEIGHTS,
 ) -> list[Scored]:
     """Every sentence of the retrieved passages, scored against the question (best first).
 
@@ -101,7 +106,7 @@ def score_sentences(
     info = analyse_question(query.question)
     ctx_info = analyse_question(query.context) if query.context else None
     qterms = info.terms + tuple(t for t in (ctx_info.terms if ctx_info else ()) if t not in info.terms)
-    weight = {t: (1.0 if t in info.terms else 0.5) for t in qterms}
+    weight = {t: (1.0 if t in info.terms else w.context_terms) for t in qterms}
 
     def idf(t: str) -> float:
         return keyword.idf(t) * weight.get(t, 1.0)
@@ -113,7 +118,7 @@ def score_sentences(
         ctx = set(terms(hit.text)) | set(terms(hit.title))
         for r, (s, e) in enumerate(split_sentences(hit.text)):
             f = _features(
-                hit, hit.start + s, hit.start + e, r, prev, ctx, info, qterms, idf, avoid, query, settings
+                hit, hit.start + s, hit.start + e, r, prev, ctx, info, qterms, idf, avoid, query, settings, w
             )
             feats.append(f)
             prev = f.terms
@@ -125,7 +130,9 @@ def score_sentences(
     names_only = bool(info.terms) and all(t in named or t in MONTH_TERMS for t in info.terms)
     # Embedding every sentence dominates latency; only the lexically promising ones (and the sentence after
     # each, which may continue it) are embedded. The passage's own similarity stands in until then.
-    ranked = sorted(range(len(feats)), key=lambda i: -feats[i].final(feats[i].hit.dense or 0.3))
+    ranked = sorted(
+        range(len(feats)), key=lambda i: -feats[i].final(feats[i].hit.dense or w.stand_in_similarity, w)
+    )
     keep = set(ranked[: settings.sentence_candidates])
     keep |= {i + 1 for i in ranked[:3] if i + 1 < len(feats) and feats[i + 1].hit is feats[i].hit}
     idx = sorted(keep)
@@ -141,8 +148,11 @@ def score_sentences(
         # Similarity vouches for a sentence that paraphrases; a sentence holding (nearly) every question
         # term needs no vouching ("Who is Sinem Koseoglu?"), and one missing the asked-about verb needs more.
         answerable = f.answerable_lex and (
-            (names_only and f.coverage >= 0.99)
-            or (float(sim) >= settings.refuse_min_similarity and (f.focused or float(sim) >= 0.6))
+            (names_only and f.coverage >= w.full_coverage)
+            or (
+                float(sim) >= settings.refuse_min_similarity
+                and (f.focused or float(sim) >= w.paraphrase_similarity)
+            )
         )
         out.append(
             Scored(
@@ -150,7 +160,7 @@ def score_sentences(
                 f.start,
                 f.end,
                 f.text,
-                f.final(float(sim)),
+                f.final(float(sim), w),
                 answerable,
                 f.rank,
                 f.pinpoint,
@@ -180,8 +190,62 @@ class _Features:
     focused: bool
     coverage: float
 
-    def final(self, sim: float) -> float:
-        return (0.45 * sim + self.lexical) * self.factor
+    def final(self, sim: float, w: Weights = WEIGHTS) -> float:
+        return (w.similarity * sim + self.lexical) * self.factor
+
+
+def own_coverage(
+    qterms: tuple[str, ...], st: set[str], local: set[str], words: int, idf: IDF, w: Weights = WEIGHTS
+) -> float:
+    """Question-term coverage by the sentence, or by it and the sentence before ("The assault was led by X"
+    leans on the sentence before it for what "the assault" was); long sentences are scaled down."""
+    lex = max(_coverage(qterms, st, idf), w.previous_sentence * _coverage(qterms, local, idf))
+    return lex * w.long_sentence_words / words if words > w.long_sentence_words else lex
+
+
+def time_factor(info: QuestionInfo, text: str, hit: Hit, w: Weights = WEIGHTS) -> float:
+    """How well the sentence matches the month and year the question names (1.0 when it names none)."""
+    when = 1.0
+    if info.months and not info.months & months_in(text):
+        when = w.month_in_passage if info.months & months_in(hit.text) else w.month_missing
+    yrs = {n for n in info.numbers if len(n) == 4}
+    if yrs and not yrs & years_in(hit.text + " " + hit.title):
+        when *= w.year_missing
+    return when
+
+
+def novelty(st: set[str], avoid: set[str], w: Weights = WEIGHTS) -> float:
+    """A follow-up wants something new: the share of words already in the previous answer costs."""
+    return 1.0 - w.repeat_penalty * len(st & avoid) / max(len(st), 1) if avoid else 1.0
+
+
+def closeness(text: str, info: QuestionInfo, typed: bool, w: Weights = WEIGHTS) -> tuple[float, bool]:
+    """(bonus, pinpoint): the asked-for kind of answer sits right by a question term, or by the focus term."""
+    near = answer_proximity(text, info) if typed else None
+    if near is None:
+        return 0.0, False
+    close = w.near_bonus if near <= w.near_tokens else w.nearish_bonus if near <= w.nearish_tokens else 0.0
+    pinpoint = near <= w.near_tokens and info.answer_type != "any"
+    if pinpoint:
+        focused = answer_proximity(text, info, focus_only=True)
+        close += w.focus_bonus if focused is not None and focused <= w.near_tokens else 0.0
+    return close, pinpoint
+
+
+def type_factor(info: QuestionInfo, typed: bool, w: Weights = WEIGHTS) -> float:
+    """A sentence without the asked-for kind of answer is worth less (much less for numbers and dates)."""
+    if typed:
+        return 1.0
+    return w.untyped_strict if info.answer_type in STRICT_TYPES else w.untyped
+
+
+def dated(info: QuestionInfo, text: str, before: str, hit: Hit, w: Weights = WEIGHTS) -> bool:
+    """The month the question names is in the sentence, just before it, or the article's date line."""
+    if not info.months:
+        return True
+    return bool(
+        info.months & (months_in(text + " " + before[-w.date_lookback_chars :]) | _published_month(hit))
+    )
 
 
 def _features(
@@ -193,72 +257,50 @@ def _features(
     ctx_base: set[str],
     info: QuestionInfo,
     qterms: tuple[str, ...],
-    idf: Any,
+    idf: IDF,
     avoid: set[str],
     query: Query,
     settings: Settings,
+    w: Weights = WEIGHTS,
 ) -> _Features:
     text = hit.text[s - hit.start : e - hit.start]
     st = set(terms(text)) | _written_together(info, text)
     title = set(terms(hit.title)) | _written_together(info, hit.title)
     ctx = st | ctx_base
-    # "The assault was led by X" leans on the sentence before it for what "the assault" was.
     local = st | prev
-    lex = max(_coverage(qterms, st, idf), 0.8 * _coverage(qterms, local, idf))
-    words = len(text.split())
-    if words > 40:
-        lex *= 40 / words
+    lex = own_coverage(qterms, st, local, len(text.split()), idf, w)
     lex_ctx = _coverage(qterms, ctx, idf)
     typed = has_answer_type(text, info)
-    when = 1.0
-    if info.months:
-        when = 1.0 if info.months & months_in(text) else (0.6 if info.months & months_in(hit.text) else 0.3)
-    yrs = {n for n in info.numbers if len(n) == 4}
-    if yrs and not yrs & years_in(hit.text + " " + hit.title):
-        when *= 0.5
-    novelty = 1.0 - 0.6 * len(st & avoid) / max(len(st), 1) if avoid else 1.0
-    near = answer_proximity(text, info) if typed else None
-    close = 0.0 if near is None else (0.12 if near <= 3 else 0.06 if near <= 6 else 0.0)
-    if near is not None and near <= 3 and info.answer_type != "any":
-        # the answer sits right by the asked-about noun or verb ("led by X", "36 Turkish soldiers")
-        focused = answer_proximity(text, info, focus_only=True)
-        close += 0.08 if focused is not None and focused <= 3 else 0.0
-    strict = info.answer_type in {"number", "date"}  # names can hide in common nouns ("soldiers")
-    penalty = 1.0 if typed else (0.6 if strict else 0.85)
-    dated = not info.months or bool(
-        info.months & (months_in(text + " " + hit.text[: s - hit.start][-200:]) | _published_month(hit))
-    )
+    close, pinpoint = closeness(text, info, typed, w)
+    strict = info.answer_type in STRICT_TYPES
     answerable = (
-        dated
+        dated(info, text, hit.text[: s - hit.start], hit, w)
         and not nationality_clash(query.question, text)
-        and (
-            _entities_found(info, (local | title if _refers_back(text) else local) if strict else ctx | title)
-            and (typed or not strict)
-            and max(lex, 0.5 * lex_ctx) >= settings.refuse_min_coverage * 0.5
-            and lex_ctx >= settings.refuse_min_coverage
-        )
+        and _entities_found(info, (local | title if _refers_back(text) else local) if strict else ctx | title)
+        and (typed or not strict)
+        and max(lex, w.passage_share * lex_ctx) >= settings.refuse_min_coverage * w.sentence_share
+        and lex_ctx >= settings.refuse_min_coverage
     )
-    focused = not info.focus or bool(set(info.focus) & local)
     return _Features(
-        hit,
-        s,
-        e,
-        r,
-        text,
-        st,
-        0.35 * lex + 0.2 * lex_ctx + close,
-        when * novelty * penalty,
-        answerable,
-        near is not None and near <= 3 and info.answer_type != "any",
-        focused,
-        _coverage(qterms, st, idf),
+        hit=hit,
+        start=s,
+        end=e,
+        rank=r,
+        text=text,
+        terms=st,
+        lexical=w.own_coverage * lex + w.context_coverage * lex_ctx + close,
+        factor=time_factor(info, text, hit, w) * novelty(st, avoid, w) * type_factor(info, typed, w),
+        answerable_lex=answerable,
+        pinpoint=pinpoint,
+        focused=not info.focus or bool(set(info.focus) & local),
+        coverage=_coverage(qterms, st, idf),
     )
 
 
-def select(scored: list[Scored], settings: Settings) -> list[Scored]:
+def select(scored: list[Scored], settings: Settings, w: Weights = WEIGHTS) -> list[Scored]:
     """The best answerable sentence, plus close runners-up and the sentence that continues it."""
     best = next((s for s in scored if s.answerable), None)
-    if best is None or best.score < scored[0].score * 0.7:
+    if best is None or best.score < scored[0].score * w.best_vs_top:
         return []
     chosen = [best]
     # The next sentence joins when the lead is not a pinpoint answer, or when it adds a question term the
@@ -277,9 +319,9 @@ def select(scored: list[Scored], settings: Settings) -> list[Scored]:
             continue
         # A news lead is usually followed by its details: keep the next sentence unless it is off-topic.
         # Runners-up must stand on their own; another article's must be nearly as good as the best.
-        bar = 0.85 if s.hit.source == best.hit.source else 0.93
+        bar = w.same_source_bar if s.hit.source == best.hit.source else w.other_source_bar
         if (s.answerable and s.score >= best.score * bar) or (
-            s in following and s.score >= best.score * 0.25
+            s in following and s.score >= best.score * w.continuation_bar
         ):
             chosen.append(s)
     # Read in document order within a source, sources in order of their best sentence.
