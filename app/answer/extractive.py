@@ -38,6 +38,7 @@ class Scored:
     covers: frozenset[str] = frozenset()  # question terms the sentence itself contains
     sim: float = 0.0  # cosine similarity of sentence and question
     focused: bool = False  # holds one of the question's focus terms (or the sentence before does)
+    coverage: float = 0.0  # IDF-weighted share of the question's terms in the sentence itself
 
 
 IDF = Callable[[str], float]
@@ -167,6 +168,7 @@ def score_sentences(
                 frozenset(f.terms & set(qterms)),
                 float(sim),
                 f.focused,
+                f.coverage,
             )
         )
     out.sort(key=lambda x: -x.score)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from app.answer.answerability import MODELS, AnswerabilityModel
+from app.answer.choose import Choice, SpanReader, choose
+from app.answer.compose import refusal, sentences_answer, short_answer
 from app.answer.extractive import Scored, score_sentences, select
+from app.answer.kinds import SHORT_KINDS, Kind, question_kind
+from app.answer.overview import facts, subject
 from app.answer.question import analyse_question
 from app.answer.retrieval import Retriever
 from app.core.errors import BadHistory, BadQuestion, IndexMissing
 from app.core.protocols import Embedder
 from app.core.settings import Settings
-from app.core.types import REFUSAL, Answer, Citation, Hit, Query
+from app.core.types import REFUSAL, Answer, Hit, Query
 from app.store.chroma import Store
 from app.store.embeddings import build_embedder, embedder_identity
 
@@ -37,6 +42,8 @@ class Deps:
     retriever: Retriever
     embedder: Embedder
     llm: LLMEngine | None = None  # writes the answers when a model is configured
+    answerability: AnswerabilityModel | None = None  # None: the hand-set rules decide (reader="rules")
+    reader: SpanReader | None = None  # finds the short answer inside a passage
 
 
 def load_deps(settings: Settings, llm: LLMEngine | None = None) -> Deps:
@@ -50,7 +57,21 @@ def load_deps(settings: Settings, llm: LLMEngine | None = None) -> Deps:
         from app.answer.llm import LLMEngine
 
         llm = LLMEngine(settings)
-    return Deps(settings, Retriever(store, embedder, settings), embedder, llm)
+    answerability, reader = load_reader(settings)
+    return Deps(settings, Retriever(store, embedder, settings), embedder, llm, answerability, reader)
+
+
+def load_reader(settings: Settings) -> tuple[AnswerabilityModel | None, SpanReader | None]:
+    """The learned parts the settings ask for; without the span reader's weights, the fast tier."""
+    if settings.reader == "rules":
+        return None, None
+    if settings.reader == "minilm" and (MODELS / "reader" / "reader.int8.onnx").exists():
+        from app.answer.reader import SpanReader as MiniLMReader
+
+        return AnswerabilityModel.load(MODELS / "answerability.json"), MiniLMReader(
+            threads=settings.reader_threads
+        )
+    return AnswerabilityModel.load(MODELS / "answerability-fast.json"), None
 
 
 def validate(question: Any, history: Any, settings: Settings) -> tuple[str, list[dict[str, str]]]:
@@ -139,6 +160,8 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
         )
         return
     query = condense(q, hist)
+    if question_kind(q) is Kind.OVERVIEW and subject(q):
+        query = replace(query, search=subject(q))  # retrieve on the subject, not on "summarize what..."
     if deps.llm is None:
         yield "", extractive_answer(query, deps.retriever.retrieve(query.search_text), deps)
         return
@@ -155,56 +178,34 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
 
 
 def extractive_answer(query: Query, hits: list[Hit], deps: Deps, warning: str | None = None) -> Answer:
-    """The offline engine's answer: chosen sentences, each group followed by its [n]."""
+    """The offline engine's answer: a short span, a sentence or two, or an overview, each cited; or a refusal."""
     warnings = [warning] if warning else []
+    settings = deps.settings
     qvec = deps.retriever.embed_query(query.standalone)  # cached when retrieval used the same text
-    scored = score_sentences(query, hits, deps.embedder, deps.retriever.keyword, deps.settings, qvec)
-    chosen = select(scored, deps.settings)
-    if not chosen:
-        return Answer(
-            question=query.question, answer=REFUSAL, refused=True, mode="extractive", warnings=warnings
-        )
-    citations: list[Citation] = []
-    parts: list[str] = []
-    for group in _groups(chosen):
-        first, last = group[0], group[-1]
-        hit = first.hit
-        doc_quote = hit.text[first.start - hit.start : last.end - hit.start]
-        cid = len(citations) + 1
-        citations.append(
-            Citation(
-                id=cid,
-                source=hit.source,
-                title=hit.title,
-                published=hit.published,
-                quote=doc_quote,
-                start=first.start,
-                end=last.end,
-                publisher=hit.publisher,
-            )
-        )
-        parts.append(f"{' '.join(doc_quote.split())} [{cid}]")
-    return Answer(
-        question=query.question,
-        answer=" ".join(parts),
-        refused=False,
-        mode="extractive",
-        citations=citations,
-        warnings=warnings,
-    )
+    scored = score_sentences(query, hits, deps.embedder, deps.retriever.keyword, settings, qvec)
+    if deps.answerability is None:
+        chosen = select(scored, settings)
+        return sentences_answer(query, chosen, warnings) if chosen else refusal(query, warnings)
+    kind = question_kind(query.question)
+    if kind is Kind.OVERVIEW:
+        picked = facts(query.question, scored)
+        return sentences_answer(query, picked, warnings) if picked else refusal(query, warnings)
+    choices = choose(query, hits, scored, deps.answerability, deps.reader, settings.reader_passages)
+    if not choices:
+        return refusal(query, warnings)
+    best = choices[0]
+    span_words = len((best.span_text or "").split())
+    if kind in SHORT_KINDS and best.span_text and 0 < span_words <= settings.short_answer_max_words:
+        return short_answer(query, best, warnings)
+    return sentences_answer(query, _one_or_two(choices), warnings)
 
 
-def _groups(chosen: list[Scored]) -> list[list[Scored]]:
-    """Adjacent sentences of one passage become one citation."""
-    groups: list[list[Scored]] = []
-    for s in chosen:
-        if groups:
-            prev = groups[-1][-1]
-            gap = (
-                s.hit.text[prev.end - s.hit.start : s.start - s.hit.start] if prev.hit.id == s.hit.id else "x"
-            )
-            if prev.hit.id == s.hit.id and s.start >= prev.end and not gap.strip():
-                groups[-1].append(s)
-                continue
-        groups.append([s])
-    return groups
+def _one_or_two(choices: list[Choice]) -> list[Scored]:
+    """The best sentence, and the next one of the same passage when it also holds the answer."""
+    best = choices[0].sentence
+    nxt = [
+        c.sentence
+        for c in choices[1:]
+        if c.sentence.hit.id == best.hit.id and c.sentence.rank == best.rank + 1
+    ]
+    return sorted([best, *nxt[:1]], key=lambda x: x.start)

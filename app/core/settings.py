@@ -65,6 +65,20 @@ class Settings(BaseSettings):
     )
     refuse_min_similarity: float = Field(0.35, description="Least cosine similarity of the best sentence.")
 
+    # The learned reader (scripts/train_answerability.py, scripts/train_reader.py)
+    reader: Literal["minilm", "fast", "rules"] = Field(
+        "minilm",
+        description="minilm: span reader + learned answerability; fast: learned answerability on fast signals "
+        "only; rules: the hand-set rules (kept for comparison).",
+    )
+    reader_passages: int = Field(
+        4, description="Passages the span reader reads per question (the best first)."
+    )
+    reader_threads: int = Field(1, description="onnxruntime threads of the span reader.")
+    short_answer_max_words: int = Field(
+        12, description="Longest span given as a short answer before the sentence."
+    )
+
     # Questions and chat
     max_question_chars: int = Field(1000, description="Longest question accepted.")
     max_history_turns: int = Field(20, description="Most history messages considered.")

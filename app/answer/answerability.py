@@ -1,0 +1,131 @@
+"""The learned answerability model: P(this sentence holds the answer) from fast signals (and the reader's).
+
+A logistic regression trained by scripts/train_answerability.py on SQuAD 2.0 questions over 17 Wikipedia
+articles (half of them unanswerable traps) and our own news questions; its coefficients, the feature
+standardisation and the refusal threshold (chosen on held-out articles) live in a small JSON file under
+models/. Running it is a dot product: no scikit-learn at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.answer.question import QuestionInfo
+from app.answer.signals import antonym_clash, negation_mismatch, new_capitalised, numbers_missing
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+ANSWER_TYPES = ("number", "date", "entity", "place", "any")
+
+# The features, in the order the model file's coefficients follow.
+FEATURES = (
+    "sim",
+    "score",
+    "score_ratio",
+    "coverage",
+    "rule_answerable",
+    "pinpoint",
+    "focused",
+    "lead_sentence",
+    "antonym_clash",
+    "negation_mismatch",
+    "numbers_missing",
+    "new_capitalised",
+    "passage_dense",
+    "passage_rank",
+    "log_words",
+    *(f"type_{t}" for t in ANSWER_TYPES),
+    "reader_score",
+    "reader_prob",
+    "reader_in_sentence",
+    "reader_best_here",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Candidate:
+    """What the model sees of one candidate sentence."""
+
+    question: str
+    info: QuestionInfo
+    text: str
+    sim: float
+    score: float
+    top_score: float
+    coverage: float
+    rule_answerable: bool
+    pinpoint: bool
+    focused: bool
+    rank: int
+    passage_dense: float
+    passage_rank: int
+    reader_score: float = 0.0
+    reader_prob: float = 0.0
+    reader_in_sentence: bool = False
+    reader_best_here: bool = False
+
+
+def feature_vector(c: Candidate) -> list[float]:
+    """The features of one candidate, in FEATURES order."""
+    return [
+        c.sim,
+        c.score,
+        c.score / c.top_score if c.top_score > 0 else 0.0,
+        c.coverage,
+        float(c.rule_answerable),
+        float(c.pinpoint),
+        float(c.focused),
+        float(c.rank == 0),
+        float(antonym_clash(c.question, c.text)),
+        float(negation_mismatch(c.question, c.text)),
+        float(numbers_missing(c.question, c.text)),
+        float(new_capitalised(c.question, c.text)),
+        c.passage_dense,
+        float(c.passage_rank),
+        math.log1p(len(c.text.split())),
+        *(float(c.info.answer_type == t) for t in ANSWER_TYPES),
+        c.reader_score,
+        c.reader_prob,
+        float(c.reader_in_sentence),
+        float(c.reader_best_here),
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerabilityModel:
+    """Standardise, dot, sigmoid; answer when the best candidate's probability reaches the threshold."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    threshold: float
+    name: str = ""
+
+    @classmethod
+    def load(cls, path: Path) -> AnswerabilityModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"{path.name} was trained on other features; retrain it with make train")
+        return cls(
+            features=tuple(data["features"]),
+            mean=np.asarray(data["mean"], dtype=np.float64),
+            scale=np.asarray(data["scale"], dtype=np.float64),
+            coef=np.asarray(data["coef"], dtype=np.float64),
+            intercept=float(data["intercept"]),
+            threshold=float(data["threshold"]),
+            name=path.stem,
+        )
+
+    def probabilities(self, candidates: Sequence[Candidate]) -> np.ndarray:
+        if not candidates:
+            return np.zeros(0)
+        x = np.asarray([feature_vector(c) for c in candidates], dtype=np.float64)
+        z = (x - self.mean) / self.scale @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))

@@ -1,0 +1,139 @@
+"""Which sentence answers, and whether any does: candidates from the sentence scorer and the span reader,
+ranked by the learned answerability model.
+
+The same function builds the candidates at run time and for training (scripts/train_answerability.py), so
+what the model learned from is exactly what it sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.answer.answerability import AnswerabilityModel, Candidate
+from app.answer.extractive import Scored
+from app.answer.question import analyse_question
+from app.core.types import Hit, Query
+
+
+class SpanLike(Protocol):
+    """A short answer inside a passage (character offsets into the passage text)."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def prob(self) -> float: ...
+
+
+class SpanReader(Protocol):
+    """Reads (question, passage) pairs and returns the best answer span in each, or None."""
+
+    def read(self, question: str, passages: list[str]) -> Sequence[SpanLike | None]: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class Choice:
+    """A candidate sentence with its probability of holding the answer and, when the reader found one in
+    it, the short answer's absolute document offsets."""
+
+    sentence: Scored
+    prob: float
+    span_start: int | None = None
+    span_end: int | None = None
+    span_text: str | None = None
+
+
+def passages_to_read(scored: list[Scored], hits: list[Hit], limit: int) -> list[Hit]:
+    """The passages of the best-scored sentences first, then retrieval order; at most `limit`."""
+    out: list[Hit] = []
+    for h in [s.hit for s in scored] + hits:
+        if len(out) >= limit:
+            break
+        if all(h.id != o.id for o in out):
+            out.append(h)
+    return out
+
+
+def candidates(
+    query: Query, hits: list[Hit], scored: list[Scored], reader: SpanReader | None, read_limit: int
+) -> tuple[list[Candidate], dict[str, SpanLike]]:
+    """One Candidate per scored sentence, with the reader's view of its passage; spans by passage id."""
+    info = analyse_question(query.question)
+    spans: dict[str, SpanLike] = {}
+    if reader is not None and scored:
+        to_read = passages_to_read(scored, hits, read_limit)
+        for h, sp in zip(to_read, reader.read(query.question, [h.text for h in to_read]), strict=True):
+            if sp is not None:
+                spans[h.id] = sp
+    best_reader = max(spans.values(), key=lambda sp: sp.score, default=None)
+    rank_of = {h.id: i for i, h in enumerate(hits)}
+    top = scored[0].score if scored else 0.0
+    out = []
+    for s in scored:
+        sp = spans.get(s.hit.id)
+        inside = sp is not None and _span_in(s, sp)
+        out.append(
+            Candidate(
+                question=query.question,
+                info=info,
+                text=s.text,
+                sim=s.sim,
+                score=s.score,
+                top_score=top,
+                coverage=s.coverage,
+                rule_answerable=s.answerable,
+                pinpoint=s.pinpoint,
+                focused=s.focused,
+                rank=s.rank,
+                passage_dense=s.hit.dense,
+                passage_rank=rank_of.get(s.hit.id, len(hits)),
+                reader_score=sp.score if sp is not None else 0.0,
+                reader_prob=sp.prob if sp is not None else 0.0,
+                reader_in_sentence=inside,
+                reader_best_here=inside and sp is best_reader,
+            )
+        )
+    return out, spans
+
+
+def _span_in(s: Scored, sp: SpanLike) -> bool:
+    """The span (passage offsets) lies inside the sentence (document offsets)."""
+    start = s.hit.start + sp.start
+    return s.start <= start and start + len(sp.text) <= s.end
+
+
+def choose(
+    query: Query,
+    hits: list[Hit],
+    scored: list[Scored],
+    model: AnswerabilityModel,
+    reader: SpanReader | None,
+    read_limit: int,
+) -> list[Choice]:
+    """Candidates that clear the model's threshold, most probable first (empty: refuse)."""
+    cands, spans = candidates(query, hits, scored, reader, read_limit)
+    probs = model.probabilities(cands)
+    out = []
+    for s, c, p in zip(scored, cands, probs, strict=True):
+        if p < model.threshold:
+            continue
+        sp = spans.get(s.hit.id) if c.reader_in_sentence else None
+        start = s.hit.start + sp.start if sp is not None else None
+        out.append(
+            Choice(
+                sentence=s,
+                prob=float(p),
+                span_start=start,
+                span_end=start + len(sp.text) if sp is not None and start is not None else None,
+                span_text=sp.text if sp is not None else None,
+            )
+        )
+    out.sort(key=lambda ch: -ch.prob)
+    return out

@@ -1,0 +1,88 @@
+"""Turning chosen sentences (and short spans) into the answer object: text with [n] markers and citations
+whose quote is the exact supporting sentence(s)."""
+
+from __future__ import annotations
+
+import re
+
+from app.answer.choose import Choice
+from app.answer.extractive import Scored
+from app.core.types import REFUSAL, Answer, Citation, Hit, Query
+
+_EDGE_PUNCT = " \t\n,;:.\"'“”‘’()[]"
+_TRAILING_WORDS = re.compile(r"\s+(and|or|of|the|a|an|in|on|at|to|by|for|with)$", re.IGNORECASE)
+
+
+def refusal(query: Query, warnings: list[str]) -> Answer:
+    return Answer(question=query.question, answer=REFUSAL, refused=True, mode="extractive", warnings=warnings)
+
+
+def citation(cid: int, hit: Hit, start: int, end: int) -> Citation:
+    """A citation of document offsets [start, end) inside the passage `hit`."""
+    return Citation(
+        id=cid,
+        source=hit.source,
+        title=hit.title,
+        published=hit.published,
+        quote=hit.text[start - hit.start : end - hit.start],
+        start=start,
+        end=end,
+        publisher=hit.publisher,
+    )
+
+
+def clean_span(text: str) -> str:
+    """A span as an answer: edge punctuation and dangling function words trimmed, whitespace collapsed."""
+    out = " ".join(text.split()).strip(_EDGE_PUNCT)
+    while (trimmed := _TRAILING_WORDS.sub("", out)) != out:
+        out = trimmed.strip(_EDGE_PUNCT)
+    return out
+
+
+def short_answer(query: Query, choice: Choice, warnings: list[str]) -> Answer:
+    """The answer in a few words, cited to the sentence it stands in."""
+    s = choice.sentence
+    words = clean_span(choice.span_text or "")
+    c = citation(1, s.hit, s.start, s.end)
+    return Answer(
+        question=query.question,
+        answer=f"{words} [1]",
+        refused=False,
+        mode="extractive",
+        citations=[c],
+        warnings=warnings,
+    )
+
+
+def sentences_answer(query: Query, chosen: list[Scored], warnings: list[str], prefix: str = "") -> Answer:
+    """Chosen sentences, adjacent ones of a passage cited together, each group followed by its [n]."""
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for group in groups(chosen):
+        first, last = group[0], group[-1]
+        c = citation(len(citations) + 1, first.hit, first.start, last.end)
+        citations.append(c)
+        parts.append(f"{' '.join(c.quote.split())} [{c.id}]")
+    return Answer(
+        question=query.question,
+        answer=prefix + " ".join(parts),
+        refused=False,
+        mode="extractive",
+        citations=citations,
+        warnings=warnings,
+    )
+
+
+def groups(chosen: list[Scored]) -> list[list[Scored]]:
+    """Adjacent sentences of one passage become one citation."""
+    out: list[list[Scored]] = []
+    for s in chosen:
+        if out:
+            prev = out[-1][-1]
+            same = prev.hit.id == s.hit.id
+            gap = s.hit.text[prev.end - s.hit.start : s.start - s.hit.start] if same else "x"
+            if same and s.start >= prev.end and not gap.strip():
+                out[-1].append(s)
+                continue
+        out.append([s])
+    return out

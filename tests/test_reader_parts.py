@@ -1,0 +1,207 @@
+"""Table-driven tests of the learned reader's parts: signals, question kinds, spans, overview, the model file.
+
+No index and no model: passages are built by hand, the embedder is not needed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from app.answer.answerability import FEATURES, MODELS, AnswerabilityModel, Candidate, feature_vector
+from app.answer.choose import Choice
+from app.answer.compose import clean_span, sentences_answer, short_answer
+from app.answer.extractive import Scored
+from app.answer.kinds import Kind, question_kind
+from app.answer.overview import facts, subject
+from app.answer.question import analyse_question
+from app.answer.signals import antonym_clash, negation_mismatch, new_capitalised, numbers_missing
+from app.core.types import Hit, Query
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "clash"),
+    [
+        ("What city has one of the smallest ports?", "Duisburg has the largest river port.", True),
+        ("What city has one of the largest ports?", "Duisburg has the largest river port.", False),
+        ("What name is used for larger streams?", "The name is used for smaller streams.", True),
+        ("Which is the first bridge?", "It was the first and last bridge.", False),
+        ("When did prices rise?", "Prices fell in 1974.", True),
+    ],
+)
+def test_antonym_clash(question, sentence, clash):
+    assert antonym_clash(question, sentence) is clash
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "mismatch"),
+    [
+        ("What did the group not accept?", "The group accepted the deal.", True),
+        ("What did the group accept?", "The group accepted the deal.", False),
+        ("What wasn't built?", "The bridge wasn't built.", False),
+        ("Who refused?", "He didn't refuse.", True),
+    ],
+)
+def test_negation_mismatch(question, sentence, mismatch):
+    assert negation_mismatch(question, sentence) is mismatch
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "numbers", "names"),
+    [
+        ("What happened in 1973?", "Prices rose in 1973.", 0, 0),
+        ("What happened in 1974?", "Prices rose in 1973.", 1, 0),
+        ("Where did Smith go?", "Jones went to Paris.", 0, 1),
+        ("Where did Jones go?", "Jones went to Paris.", 0, 0),
+    ],
+)
+def test_numbers_and_names_missing(question, sentence, numbers, names):
+    assert numbers_missing(question, sentence) == numbers
+    assert new_capitalised(question, sentence) == names
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Why have the joint patrols stalled?", Kind.REASON),
+        ("How did the convoy enter Syria?", Kind.REASON),
+        ("What was the reason for the delay?", Kind.REASON),
+        ("How many soldiers died?", Kind.FACTOID),
+        ("How much did it cost?", Kind.FACTOID),
+        ("Who is Hakan Fidan?", Kind.FACTOID),
+        ("What did Erdogan say about Idlib?", Kind.SAID),
+        ("What did the ministry say?", Kind.SAID),
+        ("Is Turkey sending troops?", Kind.YESNO),
+        ("Did the talks resume?", Kind.YESNO),
+        ("Summarize what the articles say about Iran's role", Kind.OVERVIEW),
+        ("What do the articles say about HTS?", Kind.OVERVIEW),
+        ("Give me an overview of the ceasefire", Kind.OVERVIEW),
+        ("Which border crossing did the convoy use?", Kind.FACTOID),
+    ],
+)
+def test_question_kind(question, kind):
+    assert question_kind(question) is kind
+
+
+@pytest.mark.parametrize(
+    ("span", "clean"),
+    [
+        ("an economist,", "an economist"),
+        ("  20 Turkish\nmilitary vehicles. ", "20 Turkish military vehicles"),
+        ('"macrocilia"', "macrocilia"),
+        ("the Rhine and", "the Rhine"),
+        ("(HTS)", "HTS"),
+    ],
+)
+def test_clean_span(span, clean):
+    assert clean_span(span) == clean
+
+
+def _hit(text: str, source: str = "a.txt", start: int = 100, published: str | None = None) -> Hit:
+    return Hit(
+        id=f"{source}:{start}",
+        text=text,
+        source=source,
+        title="T",
+        publisher="P",
+        published=published,
+        start=start,
+        end=start + len(text),
+        score=1.0,
+        dense=0.5,
+    )
+
+
+def _scored(hit: Hit, sentence: str, score: float = 1.0, rank: int = 0) -> Scored:
+    s = hit.text.index(sentence)
+    return Scored(hit, hit.start + s, hit.start + s + len(sentence), sentence, score, True, rank)
+
+
+def test_short_answer_cites_the_whole_sentence_with_exact_offsets():
+    text = "Piketty is a French economist. He wrote a book."
+    h = _hit(text, start=40)
+    doc = " " * 40 + text
+    s = _scored(h, "Piketty is a French economist.")
+    span_start = h.start + text.index("a French economist")
+    choice = Choice(
+        sentence=s, prob=0.9, span_start=span_start, span_end=span_start + 18, span_text="a French economist."
+    )
+    a = short_answer(Query("What is Piketty's job?", "What is Piketty's job?"), choice, [])
+    assert a.answer == "a French economist [1]"
+    c = a.citations[0]
+    assert c.quote == "Piketty is a French economist." == doc[c.start : c.end]
+
+
+def test_adjacent_sentences_share_one_citation():
+    text = "First fact here. Second fact here. Third one."
+    h = _hit(text)
+    a = sentences_answer(
+        Query("q", "q"), [_scored(h, "First fact here."), _scored(h, "Second fact here.", rank=1)], []
+    )
+    assert a.answer == "First fact here. Second fact here. [1]" and len(a.citations) == 1
+
+
+def test_overview_facts_are_distinct_dated_and_about_the_subject():
+    h1 = _hit("Iran backed the regime forces in Idlib. Iran sent advisers.", "a.txt", published="2024-12-03")
+    h2 = _hit(
+        "Iran backed the regime forces in Idlib again. The weather was cold.", "b.txt", published="2020-06-05"
+    )
+    h3 = _hit("Iran and Turkey held talks in Astana.", "c.txt", published="2022-01-01")
+    scored = [
+        _scored(h1, "Iran backed the regime forces in Idlib.", 0.9),
+        _scored(h2, "Iran backed the regime forces in Idlib again.", 0.8),
+        _scored(h1, "Iran sent advisers.", 0.7, rank=1),
+        _scored(h2, "The weather was cold.", 0.6, rank=1),
+        _scored(h3, "Iran and Turkey held talks in Astana.", 0.5),
+    ]
+    q = "Summarize what the articles say about Iran's role"
+    assert subject(q) == "Iran's role"
+    picked = facts(q, scored)
+    texts = [p.text for p in picked]
+    assert "The weather was cold." not in texts
+    assert "Iran backed the regime forces in Idlib again." not in texts  # a near-duplicate
+    assert [p.hit.published for p in picked] == sorted(p.hit.published or "9999" for p in picked)
+
+
+@pytest.mark.parametrize("name", ["answerability-fast.json", "answerability.json"])
+def test_shipped_answerability_models_load_and_rank(name):
+    path = MODELS / name
+    if not path.exists():
+        pytest.skip(f"{name} not trained yet")
+    model = AnswerabilityModel.load(path)
+    data = json.loads(path.read_text())
+    assert data["trained_on"]["file"].endswith("squad2/train.jsonl") and 0 < model.threshold < 1
+    info = analyse_question("Who led the advance?")
+    base = dict(
+        question="Who led the advance?", info=info, top_score=1.0, rank=0, passage_dense=0.6, passage_rank=0
+    )
+    good = Candidate(
+        text="The advance was led by HTS.",
+        sim=0.8,
+        score=1.0,
+        coverage=1.0,
+        rule_answerable=True,
+        pinpoint=True,
+        focused=True,
+        reader_score=5.0,
+        reader_prob=0.9,
+        reader_in_sentence=True,
+        reader_best_here=True,
+        **base,
+    )
+    bad = Candidate(
+        text="The weather was cold.",
+        sim=0.1,
+        score=0.1,
+        coverage=0.0,
+        rule_answerable=False,
+        pinpoint=False,
+        focused=False,
+        **base,
+    )
+    p_good, p_bad = model.probabilities([good, bad])
+    assert p_good > p_bad
+    assert len(feature_vector(good)) == len(FEATURES) == len(model.coef)
+    assert np.all(np.isfinite(model.probabilities([good])))
