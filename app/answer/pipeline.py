@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -25,6 +26,7 @@ from app.store.embeddings import build_embedder, embedder_identity
 if TYPE_CHECKING:  # the OpenAI client is imported only when a model is configured
     from app.answer.llm import LLMEngine
 
+log = logging.getLogger("sourced")
 NEEDS_CONTEXT = "This looks like a follow-up question: ask it in the same chat, or name who or what you mean."
 
 _DEPENDENT = re.compile(
@@ -63,15 +65,16 @@ def load_deps(settings: Settings, llm: LLMEngine | None = None) -> Deps:
 
 def load_reader(settings: Settings) -> tuple[AnswerabilityModel | None, SpanReader | None]:
     """The learned parts the settings ask for; without the span reader's weights, the fast tier."""
-    if settings.reader == "rules":
-        return None, None
-    if settings.reader == "minilm" and (MODELS / "reader" / "reader.int8.onnx").exists():
+    full, fast = MODELS / "answerability.json", MODELS / "answerability-fast.json"
+    if settings.reader == "minilm" and full.exists() and (MODELS / "reader" / "reader.int8.onnx").exists():
         from app.answer.reader import SpanReader as MiniLMReader
 
-        return AnswerabilityModel.load(MODELS / "answerability.json"), MiniLMReader(
-            threads=settings.reader_threads
-        )
-    return AnswerabilityModel.load(MODELS / "answerability-fast.json"), None
+        return AnswerabilityModel.load(full), MiniLMReader(threads=settings.reader_threads)
+    if settings.reader != "rules" and fast.exists():
+        return AnswerabilityModel.load(fast), None
+    if settings.reader != "rules":
+        log.warning("the learned reader's files are missing (make train); answering with the hand-set rules")
+    return None, None
 
 
 def validate(question: Any, history: Any, settings: Settings) -> tuple[str, list[dict[str, str]]]:
