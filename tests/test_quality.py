@@ -1,55 +1,82 @@
-"""Answer quality on the dev set and our own held-out sets, scored with the shared scorer."""
+"""Answer quality on the dev set, SQuAD 2.0's held-out articles and our own sets, scored with the shared scorer.
+
+Floors sit a little under the measured figures (README's quality table), so a regression fails the suite.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from app.answer.pipeline import answer
+from app.answer.pipeline import answer, load_deps
+from app.core.settings import Settings
+from app.ingest import ingest
 from tests.conftest import ROOT, SEEDS, SHARED
 
-pytestmark = pytest.mark.slow  # subprocesses and servers: not in make test-fast
+pytestmark = pytest.mark.slow  # builds indexes and runs hundreds of questions: not in make test-fast
 
-SETS = [
-    (SHARED / "eval" / "dev.jsonl", 0.9),
-    (ROOT / "tests" / "questions_extra.jsonl", 0.85),
-    (ROOT / "tests" / "questions_extra2.jsonl", 0.85),
+SQUAD = SHARED / "eval" / "squad2"
+SQUAD_EVAL_ARTICLES = ["1973-oil-crisis", "ctenophora", "economic-inequality", "rhine", "university-of-chicago", "warsaw"]
+
+# (question file, floors): answer/cite/refuse/f1 are minimums, false_refusal a maximum.
+SEED_SETS = [
+    (SHARED / "eval" / "dev.jsonl", {"answer": 0.9, "cite": 0.9, "refuse": 1.0, "false_refusal": 0.1}),
+    (ROOT / "tests" / "questions_extra.jsonl", {"answer": 0.8, "cite": 0.8, "refuse": 1.0}),
+    (ROOT / "tests" / "questions_extra2.jsonl", {"answer": 0.8, "cite": 0.8, "refuse": 1.0}),
+    (ROOT / "tests" / "questions_reader.jsonl", {"answer": 0.6, "cite": 0.6, "refuse": 0.75}),
 ]
+SQUAD_FLOORS = {"answer": 0.45, "cite": 0.45, "refuse": 0.45, "false_refusal": 0.35, "f1": 0.25}
 
 
-@pytest.mark.parametrize(("questions", "floor"), SETS, ids=lambda x: getattr(x, "name", str(x)))
-def test_question_set_meets_its_floor(deps, tmp_path, questions: Path, floor: float):
-    scorer = SHARED / "eval" / "score.py"
-    if not questions.exists() or not scorer.exists():
-        pytest.skip(f"{questions} or the shared scorer is not present")
-    out = tmp_path / "answers.jsonl"
+def score(questions: Path, answers: Path, docs: Path) -> dict[str, float]:
+    r = subprocess.run(
+        [sys.executable, str(SHARED / "eval" / "score.py"), str(questions), str(answers), "--seeds", str(docs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", r.stdout.splitlines()[-1])}
+
+
+def run_set(questions: Path, deps, out: Path) -> None:
     with open(out, "w", encoding="utf-8") as f:
         for line in questions.read_text(encoding="utf-8").splitlines():
             q = json.loads(line)
             f.write(json.dumps(answer(q["question"], q.get("history", []), deps).to_dict()) + "\n")
-    r = subprocess.run(
-        [
-            sys.executable,
-            str(scorer),
-            str(questions),
-            str(out),
-            "--seeds",
-            str(SEEDS),
-            "--verbose",
-            "--min-answer",
-            str(floor),
-            "--min-cite",
-            str(floor),
-            "--min-refuse",
-            "1.0",
-            "--min-exact",
-            "1.0",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 0, r.stdout
+
+
+def check(figures: dict[str, float], floors: dict[str, float]) -> None:
+    assert figures["exact"] == 1.0, figures
+    for k, v in floors.items():
+        assert figures[k] <= v if k == "false_refusal" else figures[k] >= v, (k, figures)
+
+
+@pytest.mark.parametrize(("questions", "floors"), SEED_SETS, ids=lambda x: getattr(x, "name", ""))
+def test_seed_question_set_meets_its_floors(deps, tmp_path, questions: Path, floors: dict[str, float]):
+    if not questions.exists() or not (SHARED / "eval" / "score.py").exists():
+        pytest.skip(f"{questions} or the shared scorer is not present")
+    out = tmp_path / "answers.jsonl"
+    run_set(questions, deps, out)
+    check(score(questions, out, SEEDS), floors)
+
+
+def test_squad2_held_out_articles_meet_their_floors(tmp_path):
+    if not (SQUAD / "eval.jsonl").exists():
+        pytest.skip("../shared/eval/squad2 is not present")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for a in SQUAD_EVAL_ARTICLES:
+        shutil.copy(SQUAD / "docs" / f"{a}.txt", docs)
+    settings = Settings(index_dir=tmp_path / "index", answer_mode="extractive")
+    from app.store.embeddings import OnnxMiniLMEmbedding
+
+    ingest([docs], settings, OnnxMiniLMEmbedding())
+    out = tmp_path / "answers.jsonl"
+    run_set(SQUAD / "eval.jsonl", load_deps(settings), out)
+    check(score(SQUAD / "eval.jsonl", out, docs), SQUAD_FLOORS)

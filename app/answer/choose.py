@@ -14,6 +14,7 @@ from typing import Protocol
 from app.answer.answerability import AnswerabilityModel, Candidate
 from app.answer.extractive import Scored
 from app.answer.question import analyse_question
+from app.answer.spans import heuristic_span
 from app.core.types import Hit, Query
 
 
@@ -122,18 +123,17 @@ def choose(
     probs = model.probabilities(cands)
     out = []
     for s, c, p in zip(scored, cands, probs, strict=True):
-        if p < model.threshold:
+        if p < model.threshold or s.vetoed:
             continue
         sp = spans.get(s.hit.id) if c.reader_in_sentence else None
-        start = s.hit.start + sp.start if sp is not None else None
-        out.append(
-            Choice(
-                sentence=s,
-                prob=float(p),
-                span_start=start,
-                span_end=start + len(sp.text) if sp is not None and start is not None else None,
-                span_text=sp.text if sp is not None else None,
-            )
-        )
+        if sp is not None:
+            start, end = s.hit.start + sp.start, s.hit.start + sp.end
+        elif reader is None and (found := heuristic_span(s.text, c.info)) is not None:
+            start, end = s.start + found[0], s.start + found[1]
+        else:
+            out.append(Choice(sentence=s, prob=float(p)))
+            continue
+        text = s.hit.text[start - s.hit.start : end - s.hit.start]
+        out.append(Choice(sentence=s, prob=float(p), span_start=start, span_end=end, span_text=text))
     out.sort(key=lambda ch: -ch.prob)
     return out

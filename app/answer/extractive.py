@@ -39,6 +39,7 @@ class Scored:
     sim: float = 0.0  # cosine similarity of sentence and question
     focused: bool = False  # holds one of the question's focus terms (or the sentence before does)
     coverage: float = 0.0  # IDF-weighted share of the question's terms in the sentence itself
+    vetoed: bool = False  # fails a hard check (the asked month, a clashing nationality): never an answer
 
 
 IDF = Callable[[str], float]
@@ -169,6 +170,7 @@ def score_sentences(
                 float(sim),
                 f.focused,
                 f.coverage,
+                f.vetoed,
             )
         )
     out.sort(key=lambda x: -x.score)
@@ -191,6 +193,7 @@ class _Features:
     pinpoint: bool
     focused: bool
     coverage: float
+    vetoed: bool
 
     def final(self, sim: float, w: Weights = WEIGHTS) -> float:
         return (w.similarity * sim + self.lexical) * self.factor
@@ -275,9 +278,13 @@ def _features(
     typed = has_answer_type(text, info)
     close, pinpoint = closeness(text, info, typed, w)
     strict = info.answer_type in STRICT_TYPES
+    # Hard vetoes, whatever any model says: the asked month is not where the sentence could be dated, or
+    # the question's nationality meets another one ("Russian soldiers" vs "Turkish soldiers").
+    vetoed = not dated(info, text, hit.text[: s - hit.start], hit, w) or nationality_clash(
+        query.question, text
+    )
     answerable = (
-        dated(info, text, hit.text[: s - hit.start], hit, w)
-        and not nationality_clash(query.question, text)
+        not vetoed
         and _entities_found(info, (local | title if _refers_back(text) else local) if strict else ctx | title)
         and (typed or not strict)
         and max(lex, w.passage_share * lex_ctx) >= settings.refuse_min_coverage * w.sentence_share
@@ -296,6 +303,7 @@ def _features(
         pinpoint=pinpoint,
         focused=not info.focus or bool(set(info.focus) & local),
         coverage=_coverage(qterms, st, idf),
+        vetoed=vetoed,
     )
 
 

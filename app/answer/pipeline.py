@@ -16,6 +16,7 @@ from app.answer.kinds import SHORT_KINDS, Kind, question_kind
 from app.answer.overview import facts, subject
 from app.answer.question import analyse_question
 from app.answer.retrieval import Retriever
+from app.answer.signals import yes_or_no
 from app.core.errors import BadHistory, BadQuestion, IndexMissing
 from app.core.protocols import Embedder
 from app.core.settings import Settings
@@ -200,6 +201,10 @@ def extractive_answer(query: Query, hits: list[Hit], deps: Deps, warning: str | 
     span_words = len((best.span_text or "").split())
     if kind in SHORT_KINDS and best.span_text and 0 < span_words <= settings.short_answer_max_words:
         return short_answer(query, best, warnings)
+    if kind is Kind.YESNO:
+        return sentences_answer(
+            query, [best.sentence], warnings, prefix=yes_or_no(query.question, best.sentence.text)
+        )
     return sentences_answer(query, _one_or_two(choices), warnings)
 
 

@@ -37,7 +37,7 @@ _Q_WORDS = {
     "give",
 }
 _TOKEN = r"(?:\b(?:al|el|ad|as|ash|an|bin|ibn|abu)-)?\b[A-Z][\w'’\-]*"
-_CAP = re.compile(rf"{_TOKEN}(?:\s+(?:(?:of|for|al|el|de|bin|ibn|the)\s+)?{_TOKEN})*")
+NAME = re.compile(rf"{_TOKEN}(?:\s+(?:(?:of|for|al|el|de|bin|ibn|the)\s+)?{_TOKEN})*")
 _NUM = re.compile(r"\b\d[\d,.]*\b")
 
 
@@ -71,7 +71,7 @@ def analyse_question(q: str) -> QuestionInfo:
         atype = "any"
     ents = []
     names = []
-    for m in _CAP.finditer(q):
+    for m in NAME.finditer(q):
         words = [w for w in m.group(0).split() if w.lower() not in _Q_WORDS]
         if not words:
             continue
@@ -114,7 +114,7 @@ def has_answer_type(sentence: str, info: QuestionInfo) -> bool:
         )
     if atype in {"entity", "place"}:
         qterms = set(info.terms)
-        for m in _CAP.finditer(sentence):
+        for m in NAME.finditer(sentence):
             if m.start() == 0:
                 continue
             if set(terms(m.group(0))) - qterms:

@@ -120,3 +120,9 @@ def new_capitalised(question: str, sentence: str) -> int:
     s = sentence.lower()
     toks = question.split()
     return sum(1 for t in toks[1:] if t[:1].isupper() and t.strip("?,.'\"").lower() not in s)
+
+
+def yes_or_no(question: str, sentence: str) -> str:
+    """The answer to a yes/no question that the sentence states: "No." when it negates or reverses what the
+    question asks ("Did prices fall?" / "Prices rose"), else "Yes." (the sentence follows, cited)."""
+    return "No. " if negation_mismatch(question, sentence) or antonym_clash(question, sentence) else "Yes. "

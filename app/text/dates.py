@@ -26,7 +26,7 @@ MONTHS = {
     )
 }
 _MON = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_DATE = re.compile(
+DATE_EXPRESSION = re.compile(
     rf"\b(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m1>{_MON})(?:,?\s+(?P<y1>(?:19|20)\d\d))?"
     rf"|(?P<m2>{_MON})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y2>(?:19|20)\d\d))?\b"
     rf"|(?P<m3>{_MON})\s+(?P<y3>(?:19|20)\d\d))\b"
@@ -47,7 +47,7 @@ def parse_date(line: str) -> str | None:
     """ISO date when the line is essentially a full date ('05 June, 2020'), else None."""
     if m := _ISO.fullmatch(line.strip()):
         return m.group(0)
-    m = _DATE.search(line)
+    m = DATE_EXPRESSION.search(line)
     if not m or len(line.strip()) - len(m.group(0)) > 12:
         return None
     if m.group("m1"):
@@ -61,7 +61,7 @@ def find_dates(texts: Iterable[str]) -> list[str]:
     """Date expressions mentioned in the texts ('10 September', 'March 5 2020'), in order, unique."""
     seen: dict[str, None] = {}
     for t in texts:
-        for m in _DATE.finditer(t):
+        for m in DATE_EXPRESSION.finditer(t):
             seen.setdefault(m.group(0), None)
     return list(seen)
 

@@ -1,0 +1,52 @@
+"""Short answers without the span reader: the phrase of the asked-for kind (a number, a date, a name)
+that sits closest to the question's own words in the chosen sentence.
+
+The fast tier's fallback; the MiniLM span reader (app/answer/reader.py) replaces it when installed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.answer.question import NAME, QuestionInfo
+from app.text.dates import DATE_EXPRESSION
+from app.text.words import terms
+
+NUMBER = re.compile(
+    r"(?:[$€£]\s?)?\b\d[\d,.]*(?:\s?(?:%|per cent|percent|million|billion|thousand|trillion|km|kilometres|"
+    r"kilometers|miles|metres|meters|tonnes|tons|years|people|soldiers))?\b"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|dozens?|hundreds|thousands|millions)(?:[\s-](?:one|two|three|four|five|six|seven|"
+    r"eight|nine|hundred|thousand|million))*\b",
+    re.IGNORECASE,
+)
+YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
+    "number": (NUMBER,),
+    "date": (DATE_EXPRESSION, YEAR),
+    "entity": (NAME,),
+    "place": (NAME,),
+}
+
+
+def heuristic_span(sentence: str, info: QuestionInfo) -> tuple[int, int] | None:
+    """(start, end) in the sentence of the answer phrase, or None when the question wants no such kind."""
+    patterns = PATTERNS.get(info.answer_type)
+    if not patterns:
+        return None
+    qterms = set(info.terms)
+    anchors = [m.start() for m in re.finditer(r"[\w'’-]+", sentence) if set(terms(m.group(0))) & qterms]
+    best: tuple[int, int, int] | None = None
+    for pattern in patterns:
+        for m in pattern.finditer(sentence):
+            if m.start() == 0 and pattern is NAME:
+                continue  # a capitalised first word is usually the sentence's subject, not a name
+            found = set(terms(m.group(0)))
+            if not found or found <= qterms:
+                continue  # the question's own words are not its answer
+            dist = min((abs(m.start() - a) for a in anchors), default=len(sentence))
+            if best is None or dist < best[0]:
+                best = (dist, m.start(), m.end())
+        if best is not None:
+            break  # the first pattern that finds anything wins (a full date before a bare year)
+    return (best[1], best[2]) if best else None

@@ -1,0 +1,114 @@
+"""Reader tiers side by side: the hand-set rules, the learned fast tier, and the MiniLM span reader.
+
+For each tier: the dev set on the seeds (and, with --bbc, on the seeds hidden among the BBC articles), the
+SQuAD 2.0 held-out set (6 articles never trained on), our own reader set, with the shared scorer's figures
+and answer latency (p50/p95). Writes docs/reader.json and prints a Markdown table.
+
+    python scripts/bench_reader.py [--bbc] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.answer.pipeline import answer, load_deps  # noqa: E402
+from app.core.settings import Settings  # noqa: E402
+from app.ingest import ingest  # noqa: E402
+from app.store.embeddings import OnnxMiniLMEmbedding  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+SQUAD = SHARED / "eval" / "squad2"
+EVAL_ARTICLES = [
+    "1973-oil-crisis",
+    "ctenophora",
+    "economic-inequality",
+    "rhine",
+    "university-of-chicago",
+    "warsaw",
+]
+TIERS = ("rules", "fast", "minilm")
+
+
+def build(index: Path, folders: list[Path]) -> Path:
+    if not index.exists():
+        ingest(folders, Settings(index_dir=index), OnnxMiniLMEmbedding())
+    return index
+
+
+def run(questions: Path, index: Path, docs: Path, tier: str, out: Path) -> dict[str, float]:
+    deps = load_deps(Settings(index_dir=index, answer_mode="extractive", reader=tier))
+    rows = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    answer(rows[0]["question"], [], deps)  # warm caches
+    times = []
+    with open(out, "w", encoding="utf-8") as f:
+        for q in rows:
+            t = time.perf_counter()
+            a = answer(q["question"], q.get("history", []), deps)
+            times.append(time.perf_counter() - t)
+            f.write(json.dumps(a.to_dict()) + "\n")
+    r = subprocess.run(
+        [sys.executable, str(SHARED / "eval" / "score.py"), str(questions), str(out), "--seeds", str(docs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figs = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", r.stdout.splitlines()[-1])}
+    times.sort()
+    figs["p50_ms"] = round(1000 * times[len(times) // 2], 1)
+    figs["p95_ms"] = round(1000 * times[int(len(times) * 0.95)], 1)
+    return figs
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bbc", action="store_true", help="also the dev set on seeds + 2,225 BBC articles")
+    ap.add_argument("--tiers", default=",".join(TIERS))
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "sourced-bench-reader")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "reader.json")
+    args = ap.parse_args()
+    work = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    squad_docs = work / "squad-docs"
+    if not squad_docs.exists():
+        squad_docs.mkdir()
+        for a in EVAL_ARTICLES:
+            shutil.copy(SQUAD / "docs" / f"{a}.txt", squad_docs)
+    seeds = ROOT / "seeds"
+    sets = [
+        ("dev, seeds", SHARED / "eval" / "dev.jsonl", build(work / "seeds-index", [seeds]), seeds),
+        ("squad2 eval (300)", SQUAD / "eval.jsonl", build(work / "squad-index", [squad_docs]), squad_docs),
+        ("reader set (ours)", ROOT / "tests" / "questions_reader.jsonl", work / "seeds-index", seeds),
+        ("extra (ours)", ROOT / "tests" / "questions_extra.jsonl", work / "seeds-index", seeds),
+    ]
+    if args.bbc:
+        bbc = build(work / "bbc-index", [seeds, SHARED / "corpora" / "bbc"])
+        sets.insert(1, ("dev, seeds + BBC", SHARED / "eval" / "dev.jsonl", bbc, seeds))
+    results = []
+    for tier in args.tiers.split(","):
+        for name, qs, index, docs in sets:
+            if not qs.exists():
+                continue
+            figs = run(qs, index, docs, tier, work / f"{tier}-{qs.stem}.jsonl")
+            results.append({"tier": tier, "set": name, **figs})
+            print(json.dumps(results[-1]), flush=True)
+    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    cols = ["answer", "cite", "exact", "refuse", "false_refusal", "f1", "words", "p50_ms", "p95_ms"]
+    print("| tier | set | " + " | ".join(cols) + " |\n|---|---|" + "---:|" * len(cols))
+    for r in results:
+        print(f"| {r['tier']} | {r['set']} | " + " | ".join(f"{r.get(c, 0):g}" for c in cols) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
