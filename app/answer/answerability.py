@@ -98,14 +98,16 @@ def feature_vector(c: Candidate) -> list[float]:
 
 @dataclass(frozen=True, kw_only=True)
 class AnswerabilityModel:
-    """Standardise, dot, sigmoid; answer when the best candidate's probability reaches the threshold."""
+    """Standardise, dot, sigmoid: the probability that each candidate sentence holds the answer."""
 
     features: tuple[str, ...]
     mean: np.ndarray
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
-    threshold: float
+    threshold: float  # the model alone: a sentence at or above this holds the answer
+    veto: float  # the rules' pick is refused below this
+    rescue: float  # when the rules refuse, the model's best is given at or above this
     name: str = ""
 
     @classmethod
@@ -120,6 +122,8 @@ class AnswerabilityModel:
             coef=np.asarray(data["coef"], dtype=np.float64),
             intercept=float(data["intercept"]),
             threshold=float(data["threshold"]),
+            veto=float(data["veto"]),
+            rescue=float(data["rescue"]),
             name=path.stem,
         )
 

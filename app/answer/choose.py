@@ -117,23 +117,39 @@ def choose(
     model: AnswerabilityModel,
     reader: SpanReader | None,
     read_limit: int,
+    rules_pick: Scored | None,
 ) -> list[Choice]:
-    """Candidates that clear the model's threshold, most probable first (empty: refuse)."""
+    """The answering sentence first, then other likely ones (empty: refuse).
+
+    The hand-set rules' pick stands unless the model finds it unlikely (below `veto`); when the rules refuse,
+    the model's best stands if it is likely enough (`rescue`). Both bars are chosen on held-out articles.
+    """
     cands, spans = candidates(query, hits, scored, reader, read_limit)
     probs = model.probabilities(cands)
-    out = []
-    for s, c, p in zip(scored, cands, probs, strict=True):
-        if p < model.threshold or s.vetoed:
-            continue
-        sp = spans.get(s.hit.id) if c.reader_in_sentence else None
-        if sp is not None:
-            start, end = s.hit.start + sp.start, s.hit.start + sp.end
-        elif reader is None and (found := heuristic_span(s.text, c.info)) is not None:
-            start, end = s.start + found[0], s.start + found[1]
-        else:
-            out.append(Choice(sentence=s, prob=float(p)))
-            continue
-        text = s.hit.text[start - s.hit.start : end - s.hit.start]
-        out.append(Choice(sentence=s, prob=float(p), span_start=start, span_end=end, span_text=text))
-    out.sort(key=lambda ch: -ch.prob)
-    return out
+    ranked = sorted((i for i, s in enumerate(scored) if not s.vetoed), key=lambda i: -probs[i])
+    if rules_pick is not None:
+        i = next((i for i, s in enumerate(scored) if s is rules_pick), None)
+        if i is None or probs[i] < model.veto:
+            return []
+        ranked = [i] + [j for j in ranked if j != i and probs[j] >= model.threshold]
+    elif not ranked or probs[ranked[0]] < model.rescue:
+        return []
+    else:
+        ranked = [j for j in ranked if probs[j] >= model.threshold or j == ranked[0]]
+    return [_choice(scored[i], cands[i], float(probs[i]), spans, reader) for i in ranked]
+
+
+def _choice(
+    s: Scored, c: Candidate, prob: float, spans: dict[str, SpanLike], reader: SpanReader | None
+) -> Choice:
+    """The sentence with its short answer: the reader's span when it lies in the sentence, else (fast tier) the
+    phrase of the asked-for kind closest to the question's words."""
+    sp = spans.get(s.hit.id) if c.reader_in_sentence else None
+    if sp is not None:
+        start, end = s.hit.start + sp.start, s.hit.start + sp.end
+    elif reader is None and (found := heuristic_span(s.text, c.info)) is not None:
+        start, end = s.start + found[0], s.start + found[1]
+    else:
+        return Choice(sentence=s, prob=prob)
+    text = s.hit.text[start - s.hit.start : end - s.hit.start]
+    return Choice(sentence=s, prob=prob, span_start=start, span_end=end, span_text=text)

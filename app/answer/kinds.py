@@ -49,3 +49,23 @@ def question_kind(question: str) -> Kind:
     if YESNO.search(question):
         return Kind.YESNO
     return Kind.FACTOID
+
+
+TWO_QUESTIONS = re.compile(r"\band (how|which|what|who|when|where|why)\b", re.IGNORECASE)
+_AFTER_WH = re.compile(r"^\s*(?:which|what|who|whom)\s+((?:[\w'’-]+\s+){0,3})", re.IGNORECASE)
+NOT_PLURAL_ENDINGS = ("ss", "us", "is", "ics", "ns'", "'s")
+
+
+def asks_for_one(question: str, answer_type: str) -> bool:
+    """Whether a few words can answer it all: not two questions in one ("how many ..., and how many ...?"),
+    and not a list ("Which Iraqi groups ...?") unless it asks for a number or a date."""
+    if TWO_QUESTIONS.search(question):
+        return False
+    if answer_type in {"number", "date"}:
+        return True
+    m = _AFTER_WH.match(question)
+    words = m.group(1).split() if m else []
+    return not any(
+        w.islower() and len(w) > 3 and w.endswith("s") and not w.endswith(NOT_PLURAL_ENDINGS)
+        for w in words[:3]
+    )

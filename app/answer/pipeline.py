@@ -12,7 +12,7 @@ from app.answer.answerability import MODELS, AnswerabilityModel
 from app.answer.choose import Choice, SpanReader, choose
 from app.answer.compose import refusal, sentences_answer, short_answer
 from app.answer.extractive import Scored, score_sentences, select
-from app.answer.kinds import SHORT_KINDS, Kind, question_kind
+from app.answer.kinds import SHORT_KINDS, Kind, asks_for_one, question_kind
 from app.answer.overview import facts, subject
 from app.answer.question import analyse_question
 from app.answer.retrieval import Retriever
@@ -194,12 +194,17 @@ def extractive_answer(query: Query, hits: list[Hit], deps: Deps, warning: str | 
     if kind is Kind.OVERVIEW:
         picked = facts(query.question, scored)
         return sentences_answer(query, picked, warnings) if picked else refusal(query, warnings)
-    choices = choose(query, hits, scored, deps.answerability, deps.reader, settings.reader_passages)
+    picked = select(scored, settings)
+    rules_pick = next((s for s in scored if s.answerable), None) if picked else None
+    choices = choose(
+        query, hits, scored, deps.answerability, deps.reader, settings.reader_passages, rules_pick
+    )
     if not choices:
         return refusal(query, warnings)
     best = choices[0]
     span_words = len((best.span_text or "").split())
-    if kind in SHORT_KINDS and best.span_text and 0 < span_words <= settings.short_answer_max_words:
+    one = asks_for_one(query.question, analyse_question(query.question).answer_type)
+    if kind in SHORT_KINDS and one and best.span_text and 0 < span_words <= settings.short_answer_max_words:
         return short_answer(query, best, warnings)
     if kind is Kind.YESNO:
         return sentences_answer(
