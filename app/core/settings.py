@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -147,7 +148,9 @@ class Settings(BaseSettings):
     def _split_proxies(cls, value: object) -> object:
         """SOURCED_TRUSTED_PROXIES="10.0.0.5, 10.1.0.0/16": a comma-separated list."""
         if isinstance(value, str):
-            return [p.strip() for p in value.split(",") if p.strip()]
+            value = [p.strip() for p in value.split(",") if p.strip()]
+        for entry in value if isinstance(value, list) else []:
+            ipaddress.ip_network(str(entry), strict=False)  # a typo fails at start-up, not silently
         return value
 
     def feedback_file(self) -> Path:

@@ -20,7 +20,7 @@ from app.ingest.pipeline import ingest_locked, remove_locked, writer
 from app.store.chroma import DocRecord, Store
 from app.store.embeddings import build_embedder, embedder_identity
 from app.text.dates import parse_date
-from app.text.documents import META_KEYS, SkipFile, load_file, meta_path
+from app.text.documents import META_KEYS, SUPPORTED, SkipFile, load_file, meta_path
 
 
 @dataclass
@@ -30,6 +30,32 @@ class Upload:
     name: str
     data: bytes
     meta: dict[str, str] = field(default_factory=dict)
+    problem: str | None = None  # already refused while the request was read
+
+
+_TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+_HTML_SUFFIXES = {".html", ".htm"}
+
+
+def posted(item: Any) -> Upload:
+    """An Upload from a CMS's JSON: {"source", "text" | "html", "title"?, "published"?, "publisher"?}.
+    A source without a suitable extension gets .txt or .html."""
+    if not isinstance(item, dict):
+        return Upload("", b"", problem="each article must be a JSON object")
+    source, text, html = item.get("source"), item.get("text"), item.get("html")
+    name = source if isinstance(source, str) else ""
+    if (text is None) == (html is None) or not isinstance(text if html is None else html, str):
+        return Upload(name, b"", problem='give the article as either "text" or "html" (a string)')
+    body, wanted = (text, _TEXT_SUFFIXES) if html is None else (html, _HTML_SUFFIXES)
+    suffix = Path(name).suffix.lower()
+    if suffix in SUPPORTED and suffix not in wanted:
+        return Upload(name, b"", problem=f"the source ends in {suffix} but the body is not of that kind")
+    if suffix not in wanted:
+        name += ".txt" if html is None else ".html"
+    extra = set(item) - {"source", "text", "html", *META_KEYS}
+    meta = {k: item[k] for k in META_KEYS if item.get(k) not in (None, "")}
+    problem = f"unknown field {sorted(extra)[0]!r}"[:80] if extra else None
+    return Upload(name, str(body).encode("utf-8"), meta, problem)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -129,6 +155,8 @@ class Archive:
         return report
 
     def _refusal(self, up: Upload, seen: set[str]) -> str | None:
+        if up.problem:
+            return up.problem
         try:
             name = check_name(up.name, self.settings.max_name_chars)
             inside(self.folder, name)

@@ -13,6 +13,7 @@ from app.answer import Service
 from app.core.errors import INTERNAL, SourcedError
 from app.core.types import Answer
 from app.web.assets import static_text
+from app.web.clients import Network, client_key
 from app.web.render import chat_html, turn_html
 
 log = logging.getLogger("sourced")
@@ -39,13 +40,14 @@ def history_of(turns: list[Turn]) -> list[dict[str, str]]:
     return out
 
 
-def _client(request: gr.Request | None) -> str:
-    return getattr(getattr(request, "client", None), "host", None) or "unknown"
-
-
-def build_ui(service: Service) -> gr.Blocks:
+def build_ui(service: Service, nets: list[Network] | None = None) -> gr.Blocks:
     """The chat page; the same Blocks serves the full page and the compact embed (?embed=1)."""
     settings = service.settings
+
+    def _client(request: gr.Request | None) -> str:
+        peer = getattr(getattr(request, "client", None), "host", None)
+        headers = getattr(request, "headers", None) or {}
+        return client_key(peer, headers.get("x-forwarded-for"), nets or [])
 
     def text_of(source: str) -> str | None:
         return service.deps.retriever.store.document_text(source) if service.deps else None
