@@ -73,7 +73,7 @@ def parse_feedback(data: Any, settings: Settings) -> Feedback:
 def _citation(item: Any, bad: BadFeedback) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise bad
-    out = {k: item.get(k) for k in _CITATION_KEYS if isinstance(item.get(k), str | int | None)}
+    out = {k: item[k] for k in _CITATION_KEYS if k in item and isinstance(item[k], str | int | None)}
     if len(json.dumps(out)) > 10_000:
         raise bad
     return out
