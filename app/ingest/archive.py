@@ -129,6 +129,7 @@ class Archive:
             "hash": rec.content_hash,
             "added": rec.added or None,
             "managed": rec.root == str(self.folder),
+            "file": (rec.path or rec.source) if rec.root == str(self.folder) else None,
         }
 
     # ---- writing ---------------------------------------------------------------------------------
