@@ -21,7 +21,7 @@ def _env(service: dict) -> dict[str, str]:
 
 def test_compose_has_the_app_and_a_chroma_server_beside_it():
     assert set(COMPOSE["services"]) == {"app", "chroma"}
-    app, chroma = COMPOSE["services"]["app"], COMPOSE["services"]["chroma"]
+    app = COMPOSE["services"]["app"]
     assert app["build"] == "." and "chroma" in app["depends_on"]
     env = _env(app)
     assert env["CHROMA_HOST"] == "chroma" and env["CHROMA_PORT"] == "8000"
