@@ -135,8 +135,10 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS (none by default)."
     )
-    queue_size: int = Field(32, description="Requests waiting before new ones get a busy message.")
-    concurrency: int = Field(4, description="Answers computed at once.")
+    # Sized by scripts/queue_load.py (docs/scaling.md): on 2 cores two answers at once gave the most answers
+    # per second; the queue holds what that rate clears in 30 s (a reader's patience), and at least 2 x 40.
+    queue_size: int = Field(96, description="Requests waiting before new ones get a busy message.")
+    concurrency: int = Field(2, description="Answers computed at once (about one per core).")
     rate_limit_per_minute: int = Field(60, description="Requests per client per minute.")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
