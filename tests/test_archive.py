@@ -228,3 +228,13 @@ def test_a_crash_mid_upload_leaves_the_previous_version_serving(archive, setting
     # the file on disk is the new version: the next ingest of the folder converges on it
     s = ingest([settings.documents_dir], settings, embedder)
     assert s.updated == 1 and "late paragraph" in archive.get("h.txt")["text"]
+
+
+def test_temporaries_left_by_a_dead_upload_are_swept(archive, settings):
+    settings.documents_dir.mkdir()
+    old, fresh = settings.documents_dir / ".upload-dead.txt", settings.documents_dir / ".upload-live.txt"
+    old.write_text("x")
+    fresh.write_text("y")
+    os.utime(old, (1, 1))
+    archive.add([Upload("h.txt", ARTICLE.encode())])
+    assert not old.exists() and fresh.exists()  # a recent one may be another upload at work

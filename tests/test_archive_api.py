@@ -343,3 +343,20 @@ def test_admin_page_is_served_locked_down(client):
 
 def test_rate_limited_message_is_fixed():
     assert RateLimited.message.startswith("You are asking too quickly")
+
+
+@pytest.mark.slow  # the index probe runs in a subprocess
+def test_a_fresh_server_without_an_index_starts_from_an_upload(tmp_path):
+    settings = Settings(
+        index_dir=tmp_path / "index",
+        documents_dir=tmp_path / "documents",
+        answer_mode="extractive",
+        admin_token=TOKEN,
+    )
+    with TestClient(create_app(settings)) as c:
+        assert c.get("/healthz").status_code == 503
+        assert c.get("/api/documents", headers=AUTH).json() == {"total": 0, "documents": []}
+        assert upload(c, ("harbour.txt", ARTICLE.encode())).status_code == 200
+        assert c.get("/healthz").json() == {"status": "ok"}
+        a = c.post("/api/ask", json={"question": HARBOUR_Q}).json()
+        assert a["citations"][0]["source"] == "harbour.txt"

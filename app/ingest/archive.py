@@ -5,9 +5,11 @@ previous version serving)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,6 +140,7 @@ class Archive:
         report = Report()
         staged: list[tuple[str, Path, dict[str, str]]] = []
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._sweep_temporaries()
         try:
             seen: set[str] = set()
             for up in uploads:
@@ -154,6 +157,14 @@ class Archive:
             for _, tmp, _ in staged:
                 tmp.unlink(missing_ok=True)
         return report
+
+    def _sweep_temporaries(self, older_than: float = 3600.0) -> None:
+        """Drop temporary files left by a server that died mid-upload (hidden, so no ingest ever read them)."""
+        cutoff = time.time() - older_than
+        for tmp in [*self.folder.glob(".upload-*"), *self.folder.glob(".meta-*")]:
+            with contextlib.suppress(OSError):
+                if not tmp.is_symlink() and tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
 
     def _refusal(self, up: Upload, seen: set[str]) -> str | None:
         if up.problem:
