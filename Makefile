@@ -18,10 +18,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ingest: setup
-	$(BIN)/sourced ingest seeds
+	$(BIN)/sourced ingest
 
 run: setup
-	$(BIN)/sourced ingest seeds --quiet
+	$(BIN)/sourced ingest --quiet   # seeds/ and documents/ (uploads)
 	$(BIN)/sourced serve
 
 lint: setup

@@ -1,4 +1,4 @@
-"""Command line: sourced ingest | ask | chat | serve."""
+"""Command line: sourced ingest | watch | ask | chat | serve | feedback export."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from app.store.embeddings import build_embedder
 
     settings = _settings(args)
-    paths = [Path(p) for p in (args.paths or [str(settings.docs_dir)])]
+    paths = [Path(p) for p in args.paths] or default_paths(settings)
     for p in paths:
         if not p.exists():
             print(f"sourced: no such file or folder: {p}", file=sys.stderr)
@@ -40,15 +40,64 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     d = summary.as_dict()
     if args.json:
         print(json.dumps(d))
-    elif not args.quiet or d["added"] or d["updated"] or d["removed"]:
-        print(
-            f"added {d['added']}, updated {d['updated']}, removed {d['removed']}, unchanged {d['unchanged']}; "
-            f"{d['chunks']} passages from these files"
-        )
-        for s in d["skipped"]:
-            print(f"  skipped {s['path']}: {s['reason']}")
-        for w in d["warnings"]:
-            print(f"  warning {w['path']}: {w['reason']}")
+    else:
+        print_summary(d, quiet=args.quiet)
+    return 0
+
+
+def default_paths(settings: Settings) -> list[Path]:
+    """The seeds folder and the managed folder of uploaded articles (created if missing: it may start empty)."""
+    settings.documents_dir.mkdir(parents=True, exist_ok=True)
+    return [settings.docs_dir, settings.documents_dir]
+
+
+def print_summary(d: dict[str, Any], quiet: bool = False) -> None:
+    if quiet and not (d["added"] or d["updated"] or d["removed"]):
+        return
+    print(
+        f"added {d['added']}, updated {d['updated']}, removed {d['removed']}, unchanged {d['unchanged']}; "
+        f"{d['chunks']} passages from these files",
+        flush=True,
+    )
+    for s in d["skipped"]:
+        print(f"  skipped {s['path']}: {s['reason']}")
+    for w in d["warnings"]:
+        print(f"  warning {w['path']}: {w['reason']}")
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from app.ingest import watch
+    from app.store.embeddings import build_embedder
+
+    settings = _settings(args)
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"sourced: no such folder: {folder}", file=sys.stderr)
+        return 2
+    interval = args.interval if args.interval is not None else settings.watch_interval
+    if interval <= 0:
+        print("sourced: --interval must be a positive number of seconds", file=sys.stderr)
+        return 2
+    report = (
+        (lambda s: print(json.dumps(s.as_dict()), flush=True))
+        if args.json
+        else (lambda s: print_summary(s.as_dict(), quiet=True))
+    )
+    print(f"watching {folder} every {interval:g} s (Ctrl-C to stop)", file=sys.stderr)
+    watch(folder, settings, build_embedder(settings), interval, report, rounds=args.rounds)
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from app.feedback import FeedbackLog
+
+    log = FeedbackLog.for_settings(_settings(args))
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            n = log.export(args.format, out)
+    else:
+        n = log.export(args.format, sys.stdout)
+    print(f"{n} feedback items exported", file=sys.stderr)
     return 0
 
 
@@ -145,12 +194,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sourced", description="Cited answers from a folder of news articles.")
     sub = p.add_subparsers(dest="cmd", required=True)
     i = sub.add_parser("ingest", help="build or update the index")
-    i.add_argument("paths", nargs="*", help="files or folders (default: seeds/)")
+    i.add_argument("paths", nargs="*", help="files or folders (default: seeds/ and documents/)")
     i.add_argument("--index-dir")
     i.add_argument("--json", action="store_true", help="print one JSON summary")
     i.add_argument("--quiet", action="store_true", help="print only when something changed")
     i.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
     i.set_defaults(func=cmd_ingest)
+    w = sub.add_parser("watch", help="keep the index in step with a folder (new, changed, deleted files)")
+    w.add_argument("folder")
+    w.add_argument(
+        "--interval", type=float, help="seconds between scans (default: SOURCED_WATCH_INTERVAL, 5)"
+    )
+    w.add_argument("--index-dir")
+    w.add_argument("--json", action="store_true", help="one JSON summary per ingest")
+    w.add_argument("--rounds", type=int, help=argparse.SUPPRESS)  # tests: stop after this many scans
+    w.set_defaults(func=cmd_watch)
+    f = sub.add_parser("feedback", help="answer feedback")
+    fsub = f.add_subparsers(dest="feedback_cmd", required=True)
+    fe = fsub.add_parser("export", help="write all feedback as JSON lines or CSV")
+    fe.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    fe.add_argument("--output", "-o", help="file to write (default: standard output)")
+    fe.add_argument("--index-dir")
+    fe.set_defaults(func=cmd_feedback)
     a = sub.add_parser("ask", help="ask one question, or a batch of JSON lines")
     a.add_argument("question", nargs="*")
     a.add_argument("--json", action="store_true")

@@ -32,10 +32,10 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-def live_server(settings: Any, deps: Any) -> str:
-    """Base URL of the app (one per process), serving the given settings and deps."""
-    if "app" in _servers:
-        return _servers["app"]
+def live_server(settings: Any, deps: Any, name: str = "app") -> str:
+    """Base URL of the app called name (one per name and process), serving the given settings and deps."""
+    if name in _servers:
+        return _servers[name]
     import uvicorn
 
     from app.web.api import create_app
@@ -59,8 +59,8 @@ def live_server(settings: Any, deps: Any) -> str:
         thread.join(timeout=5)
 
     atexit.register(stop)
-    _servers["app"] = f"http://127.0.0.1:{port}"
-    return _servers["app"]
+    _servers[name] = f"http://127.0.0.1:{port}"
+    return _servers[name]
 
 
 def static_server(directory: Path, host: str = "127.0.0.1") -> tuple[str, Any]:

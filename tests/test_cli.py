@@ -91,3 +91,25 @@ def test_full_disk_is_a_clear_message(monkeypatch, capsys):
     assert cli.main(["ingest", "seeds"]) == 1
     err = capsys.readouterr().err
     assert "no space left" in err and "Traceback" not in err
+
+
+def test_watch_and_feedback_export(tmp_path):
+    from app.core.settings import Settings
+    from app.feedback import FeedbackLog, parse_feedback
+
+    idx, folder = str(tmp_path / "idx"), tmp_path / "watched"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes((SEEDS / "001_f4fb8e769c839d13.txt").read_bytes())
+    r = run("watch", str(folder), "--interval", "0.1", "--rounds", "2", "--json", "--index-dir", idx)
+    assert r.returncode == 0, r.stderr
+    assert [json.loads(x)["added"] for x in r.stdout.splitlines()] == [1]
+    assert run("watch", str(tmp_path / "none"), "--index-dir", idx).returncode == 2
+    assert "positive" in run("watch", str(folder), "--interval", "0", "--index-dir", idx).stderr
+
+    log = FeedbackLog.for_settings(Settings(index_dir=Path(idx)))
+    log.add(parse_feedback({"rating": "up", "question": "Who?", "comment": "=1+1"}, Settings()))
+    jl = run("feedback", "export", "--format", "jsonl", "--index-dir", idx)
+    assert json.loads(jl.stdout)["comment"] == "=1+1"
+    out = tmp_path / "fb.csv"
+    assert run("feedback", "export", "--format", "csv", "-o", str(out), "--index-dir", idx).returncode == 0
+    assert out.read_text().splitlines()[0].startswith("id,created,rating") and "'=1+1" in out.read_text()

@@ -79,6 +79,27 @@ def test_turn_renders_sources_visible_and_passages_marked():
     assert "sx-empty" in chat_html([], [])
 
 
+def test_final_answers_carry_their_data_and_actions_inert():
+    import html as htmllib
+    import json
+
+    q = 'Quote "with" <script>x</script> & more'
+    c = Citation(id=1, source="<svg onload=x>.txt", title="T'", published=None, quote=q, start=0, end=len(q))
+    a = Answer(question="<b>q</b>", answer=f"{q} [1]", refused=False, mode="extractive", citations=[c])
+    out = turn_html(1, "<b>q</b>", a, lambda s: q, answer_id="ab" * 16)
+    m = re.search(r'data-answer="([^"]*)"', out)
+    assert m and "<" not in m.group(1) and "'" not in m.group(1)
+    data = json.loads(htmllib.unescape(m.group(1)))
+    assert (
+        data["answer_id"] == "ab" * 16
+        and data["citations"][0]["quote"] == q
+        and data["question"] == "<b>q</b>"
+    )
+    assert 'data-act="up"' in out and 'data-act="down"' in out and 'data-act="copy"' in out
+    assert "data-answer" not in turn_html(1, "q", a, lambda s: q)  # no id (e.g. the CLI's view): no actions
+    assert "data-answer" not in turn_html(1, "q", None, lambda s: q, partial="…")
+
+
 def test_history_of_skips_failed_turns():
     turns = [{"q": "a", "a": "b", "html": ""}, {"q": "c", "a": None, "html": ""}]
     assert history_of(turns) == [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]

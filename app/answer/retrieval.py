@@ -32,9 +32,10 @@ class Retriever:
         self.keyword: KeywordIndex = self.store.keyword_index()
         self._checked = time.monotonic()
 
-    def refresh(self) -> None:
-        """Pick up a finished ingest (checked at most every few seconds)."""
-        if time.monotonic() - self._checked < self.refresh_seconds:
+    def refresh(self, force: bool = False) -> None:
+        """Pick up a finished ingest (checked at most every few seconds, or now when forced: after a write
+        made by this process, whose author should see it at once)."""
+        if not force and time.monotonic() - self._checked < self.refresh_seconds:
             return
         with self._lock:
             self._checked = time.monotonic()

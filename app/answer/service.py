@@ -79,6 +79,14 @@ class Service:
         self.gate = Gate(settings.concurrency, settings.queue_size)
         self.rate = RateLimit(settings.rate_limit_per_minute)
 
+    def reload(self) -> None:
+        """After this process changed the index: answer from the change at once (and load the index if the
+        change created it). Blocking: call it from a worker thread."""
+        if self.deps is None:
+            self.deps, self.error = _load(self.settings)
+        else:
+            self.deps.retriever.refresh(force=True)
+
     def ready(self) -> Deps:
         if self.deps is None:
             raise Unavailable(self.error or INTERNAL)

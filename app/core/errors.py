@@ -53,6 +53,44 @@ class RateLimited(SourcedError):
     status = 429
 
 
+class AdminDisabled(SourcedError):
+    message = "Managing the archive is turned off on this server (no SOURCED_ADMIN_TOKEN is set)."
+    status = 403
+
+
+class Unauthorized(SourcedError):
+    message = "This needs the admin token, sent as: Authorization: Bearer <token>."
+    status = 401
+
+
+class DocumentNotFound(SourcedError):
+    message = "No article of that name is in the archive."
+    status = 404
+
+
+class NotManaged(SourcedError):
+    message = (
+        "This article comes from a folder on the server, not from uploads: "
+        "remove it there and run sourced ingest."
+    )
+    status = 409
+
+
+class UploadTooLarge(SourcedError):
+    message = "The upload is too large: at most {} bytes per request and {} files."
+    status = 413
+
+
+class BadUpload(SourcedError):
+    message = "No article was accepted; see the reason given for each file."
+    status = 400
+
+
+class BadFeedback(SourcedError):
+    message = 'Feedback needs a "rating" of "up" or "down" and the question it is about (comment at most {} characters).'
+    status = 400
+
+
 LLM_FALLBACK = (
     "The language model could not be reached; this answer was written extractively from the articles."
 )

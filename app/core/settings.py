@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -19,6 +20,11 @@ class Settings(BaseSettings):
         Path("index"), description="Directory of the built index (Chroma + keyword index)."
     )
     docs_dir: Path = Field(Path("seeds"), description="Default folder ingested by `sourced ingest`.")
+    documents_dir: Path = Field(
+        Path("documents"),
+        description="The managed folder: articles uploaded or posted through the API are kept here "
+        "(and ingested with docs_dir by `sourced ingest` without arguments).",
+    )
     prompts_dir: Path = Field(
         Path(__file__).resolve().parents[2] / "prompts", description="Directory of prompt templates."
     )
@@ -26,6 +32,36 @@ class Settings(BaseSettings):
     # Documents
     max_file_bytes: int = Field(5_000_000, description="Files larger than this are skipped with a reason.")
     fallback_encoding: str = Field("cp1252", description="Decoding tried when a file is not valid UTF-8.")
+    max_meta_bytes: int = Field(
+        10_000, description="Largest metadata sidecar (.NAME.meta.json) read beside an article."
+    )
+
+    # The archive over HTTP (uploads, posts, removals)
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Bearer token of the archive and feedback endpoints; without one they are turned off.",
+    )
+    public_documents: bool = Field(
+        False, description="Let anyone read GET /api/documents and /api/documents/{source} (no token)."
+    )
+    max_upload_bytes: int = Field(
+        25_000_000, description="Largest request body of POST /api/documents (all files together)."
+    )
+    max_upload_files: int = Field(100, description="Most files in one upload request.")
+    max_name_chars: int = Field(120, description="Longest article file name accepted from a client.")
+    max_meta_chars: int = Field(300, description="Longest title or publisher accepted from a client.")
+    ingest_wait_seconds: float = Field(
+        15.0, description="How long an upload or removal waits for another ingest before saying busy."
+    )
+    watch_interval: float = Field(5.0, description="Seconds between two scans of `sourced watch`.")
+
+    # Feedback
+    feedback_path: Path | None = Field(
+        None, description="SQLite file of answer feedback (default: feedback.sqlite3 in index_dir)."
+    )
+    max_feedback_comment_chars: int = Field(2000, description="Longest feedback comment.")
+    max_feedback_answer_chars: int = Field(20_000, description="Longest answer text kept with feedback.")
+    max_feedback_citations: int = Field(50, description="Most citations kept with one feedback.")
 
     # Passages
     chunk_max_chars: int = Field(700, description="Soft upper bound on passage length in characters.")
@@ -113,9 +149,29 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS (none by default)."
     )
-    queue_size: int = Field(32, description="Requests waiting before new ones get a busy message.")
-    concurrency: int = Field(4, description="Answers computed at once.")
+    # Sized by scripts/queue_load.py (docs/scaling.md): on 2 cores two answers at once gave the most answers
+    # per second; the queue holds what that rate clears in 30 s (a reader's patience), and at least 2 x 40.
+    queue_size: int = Field(96, description="Requests waiting before new ones get a busy message.")
+    concurrency: int = Field(2, description="Answers computed at once (about one per core).")
     rate_limit_per_minute: int = Field(60, description="Requests per client per minute.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed.",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        """SOURCED_TRUSTED_PROXIES="10.0.0.5, 10.1.0.0/16": a comma-separated list."""
+        if isinstance(value, str):
+            value = [p.strip() for p in value.split(",") if p.strip()]
+        for entry in value if isinstance(value, list) else []:
+            ipaddress.ip_network(str(entry), strict=False)  # a typo fails at start-up, not silently
+        return value
+
+    def feedback_file(self) -> Path:
+        """Where feedback is kept: beside the index unless set."""
+        return self.feedback_path or self.index_dir / "feedback.sqlite3"
 
     def llm_configured(self) -> bool:
         """True when an OpenAI key or an OpenAI-compatible base URL is set."""

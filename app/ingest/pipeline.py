@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,27 +51,62 @@ def lock_for(settings: Settings) -> FileLock:
     return FileLock(str(settings.index_dir / "ingest.lock"), timeout=0)
 
 
+@contextlib.contextmanager
+def writer(settings: Settings, wait: float = 0.0) -> Iterator[None]:
+    """Hold the index's single-writer lock (one per index, across processes and threads); wait up to
+    `wait` seconds for another writer to finish, else IndexBusy."""
+    lock = lock_for(settings)
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout as exc:
+        raise IndexBusy() from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def ingest(
     paths: list[Path],
     settings: Settings,
     embedder: Embedder,
     rebuild: bool = False,
     progress: Callable[[int], None] | None = None,
+    wait: float = 0.0,
 ) -> Summary:
     """Bring the store in line with the files under paths; a single writer holds the lock throughout."""
-    lock = lock_for(settings)
-    try:
-        lock.acquire()
-    except Timeout as exc:
-        raise IndexBusy() from exc
-    try:
-        model, dim = embedder_identity(embedder)
+    with writer(settings, wait):
         if rebuild:
             _drop(settings)
-        store = Store.open(settings, model, dim, create=True)
-        return _run(paths, settings, embedder, store, progress)
-    finally:
-        lock.release()
+        return ingest_locked(paths, settings, embedder, progress)
+
+
+def ingest_locked(
+    paths: list[Path],
+    settings: Settings,
+    embedder: Embedder,
+    progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """What ingest does, for a caller that already holds the writer lock."""
+    model, dim = embedder_identity(embedder)
+    store = Store.open(settings, model, dim, create=True)
+    return _run(paths, settings, embedder, store, progress)
+
+
+def remove_locked(sources: list[str], settings: Settings, embedder: Embedder) -> int:
+    """Take documents out of the store (the caller holds the writer lock); how many were there."""
+    store = Store.open(settings, *embedder_identity(embedder))
+    known = store.records(sources)
+    if not known:
+        return 0
+    if store.dirty:
+        store.sweep()
+    store.bump_generation(dirty=True)  # as in _run: a death midway makes readers rebuild from the store
+    for source in known:
+        store.delete_document(source)  # the record goes first: readers drop passages without one
+        store.delete_passages_of(source)
+    store.build_keyword_index(store.bump_generation()).save(store.keyword_dir())
+    return len(known)
 
 
 def _drop(settings: Settings) -> None:
@@ -96,11 +133,11 @@ def _run(
     roots = {str(p.resolve()) for p in paths}
     seen: set[str] = set()
     claimed: dict[str, str] = {}
-    pending: list[tuple[Document, str, bool]] = []
+    pending: list[tuple[Document, str, DocRecord | None]] = []
     pending_passages = 0
     started = False
 
-    def commit(batch: list[tuple[Document, str, bool]]) -> int:
+    def commit(batch: list[tuple[Document, str, DocRecord | None]]) -> int:
         # Move the generation on before the first write, so that if this run dies midway every reader
         # rebuilds its keyword index from the store (committed versions only) instead of keeping the old one.
         nonlocal started
@@ -132,7 +169,7 @@ def _run(
             summary.unchanged += 1
             summary.chunks += old.passages
             continue
-        pending.append((doc, str(root.resolve()), old is not None))
+        pending.append((doc, str(root.resolve()), old))
         pending_passages += len(doc.spans)
         if pending_passages >= 4 * settings.embed_batch_size * 8:
             summary.chunks += commit(pending)
@@ -170,7 +207,7 @@ def _unique_source(rel: str, root: str, existing: dict[str, DocRecord], claimed:
 
 
 def _commit(
-    batch: list[tuple[Document, str, bool]],
+    batch: list[tuple[Document, str, DocRecord | None]],
     settings: Settings,
     embedder: Embedder,
     store: Store,
@@ -208,7 +245,8 @@ def _commit(
     it = iter(vectors)
     nodes_all: list[BaseNode] = []
     records: list[tuple[DocRecord, str]] = []
-    for (doc, root, was_there), doc_nodes in zip(batch, nodes_by_doc, strict=True):
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for (doc, root, old), doc_nodes in zip(batch, nodes_by_doc, strict=True):
         for n in doc_nodes:
             n.embedding = list(next(it))
         nodes_all.extend(doc_nodes)
@@ -223,11 +261,13 @@ def _commit(
                     doc.dates,
                     len(doc_nodes),
                     root,
+                    doc.path or doc.source,
+                    (old.added if old else "") or now,
                 ),
                 doc.text,
             )
         )
-        if was_there:
+        if old is not None:
             summary.updated += 1
         else:
             summary.added += 1

@@ -37,6 +37,8 @@ class DocRecord:
     dates: list[str]
     passages: int
     root: str = ""
+    path: str = ""  # the file's path inside root (source may be prefixed by root's name)
+    added: str = ""  # when the document was first indexed (UTC, ISO 8601)
 
 
 def doc_id(source: str) -> str:
@@ -120,6 +122,21 @@ class Store:
             rec = _record(meta)
             out[rec.source] = rec
         return out
+
+    def records(self, sources: list[str]) -> dict[str, DocRecord]:
+        """The records of the given sources that exist, keyed by source."""
+        if not sources:
+            return {}
+        got = self.documents.get(ids=[doc_id(s) for s in sources], include=["metadatas"])
+        recs = (_record(m) for m in got.get("metadatas") or [] if m is not None)
+        return {r.source: r for r in recs}
+
+    def passages_of(self, rec: DocRecord) -> list[tuple[str, str, dict[str, Any]]]:
+        """(id, text, metadata) of the current version's passages of a document, in text order."""
+        got = self.passages.get(where={"source": rec.source}, include=["documents", "metadatas"])
+        rows = zip(got["ids"], got.get("documents") or [], got.get("metadatas") or [], strict=False)
+        mine = [(i, t, m) for i, t, m in rows if m is not None and m.get("doc_hash") == rec.content_hash]
+        return sorted(mine, key=lambda r: int(r[2].get("start", 0)))
 
     def document_text(self, source: str) -> str | None:
         got = self.documents.get(ids=[doc_id(source)], include=["documents"])
@@ -287,6 +304,8 @@ def _meta(rec: DocRecord) -> dict[str, Any]:
         "dates": json.dumps(rec.dates),
         "passages": rec.passages,
         "root": rec.root,
+        "path": rec.path,
+        "added": rec.added,
     }
 
 
@@ -300,4 +319,6 @@ def _record(meta: dict[str, Any]) -> DocRecord:
         dates=json.loads(meta.get("dates") or "[]"),
         passages=int(meta.get("passages", 0)),
         root=meta.get("root") or "",
+        path=meta.get("path") or "",
+        added=meta.get("added") or "",
     )

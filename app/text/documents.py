@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 from app.core.settings import Settings
 from app.text.dates import find_dates, parse_date
 from app.text.html import html_to_text
+from app.text.sniff import mismatch, sniff
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
 
@@ -29,6 +31,7 @@ class Document:
     dates: list[str] = field(default_factory=list)
     content_hash: str = ""
     warnings: list[str] = field(default_factory=list)
+    path: str = ""  # the file's path relative to its folder (source may carry the folder's name too)
 
 
 class SkipFile(Exception):
@@ -176,12 +179,15 @@ def load_file(path: Path, root: Path, settings: Settings) -> Document:
     data = path.read_bytes()
     source = path.relative_to(root).as_posix() if root.is_dir() else path.name
     suffix = path.suffix.lower()
+    kind = sniff(data)
+    if reason := mismatch(suffix, kind):
+        raise SkipFile(reason)
     warnings: list[str] = []
-    if suffix == ".pdf":
+    if kind == "pdf":
         text = _pdf_text(data)
     else:
         text, warnings = decode(data, settings)
-        if suffix in {".html", ".htm"}:
+        if suffix in {".html", ".htm"} or kind == "html":
             text = html_to_text(text)
     if not text.strip():
         raise SkipFile("no text")
@@ -191,8 +197,47 @@ def load_file(path: Path, root: Path, settings: Settings) -> Document:
             doc.title = m.group(1).strip()
     if not doc.spans:
         raise SkipFile("no article text found (only headings or site furniture)")
+    doc.path = source
     doc.warnings.extend(warnings)
+    meta, problem = read_meta(path, settings)
+    if problem:
+        doc.warnings.append(problem)
+    if meta:
+        apply_meta(doc, meta)
     return doc
+
+
+META_KEYS = ("title", "publisher", "published")
+
+
+def meta_path(path: Path) -> Path:
+    """The hidden sidecar holding an article's given title, publisher and date (walks skip hidden files)."""
+    return path.with_name(f".{path.name}.meta.json")
+
+
+def read_meta(path: Path, settings: Settings) -> tuple[dict[str, str], str | None]:
+    """The sidecar's metadata, and a warning when one is there but unusable (the article is kept)."""
+    side = meta_path(path)
+    if not side.exists() and not side.is_symlink():
+        return {}, None
+    try:
+        if side.is_symlink() or not side.is_file() or side.stat().st_size > settings.max_meta_bytes:
+            raise ValueError
+        data = json.loads(side.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError
+    except (OSError, ValueError):
+        return {}, "metadata sidecar ignored (unreadable, too large or not a JSON object)"
+    return {k: v.strip() for k in META_KEYS if isinstance(v := data.get(k), str) and v.strip()}, None
+
+
+def apply_meta(doc: Document, meta: dict[str, str]) -> None:
+    """Given metadata wins over what was read from the text; it is part of the version (the hash)."""
+    doc.title = meta.get("title", doc.title)
+    doc.publisher = meta.get("publisher", doc.publisher)
+    if published := meta.get("published"):
+        doc.published = parse_date(published) or doc.published
+    doc.content_hash = sha256_text(doc.text + "\0" + json.dumps(meta, sort_keys=True))
 
 
 def _pdf_text(data: bytes) -> str:

@@ -1,4 +1,5 @@
-"""One FastAPI app: POST /api/ask, GET /healthz, GET /widget.js, and the Gradio chat mounted at /."""
+"""One FastAPI app: POST /api/ask, the archive (/api/documents), feedback (/api/feedback), the admin page
+(/admin), GET /healthz, GET /widget.js, and the Gradio chat mounted at /."""
 
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ from starlette.exceptions import HTTPException  # noqa: E402
 from app.answer import Deps, Service  # noqa: E402
 from app.core.errors import INTERNAL, SourcedError  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
+from app.feedback import FeedbackLog  # noqa: E402
+from app.ingest import Archive  # noqa: E402
+from app.web.admin import admin_router  # noqa: E402
+from app.web.clients import client_key, networks  # noqa: E402
+from app.web.documents import documents_router  # noqa: E402
+from app.web.feedback import feedback_router  # noqa: E402
+from app.web.http import BadRequest, error  # noqa: E402
 from app.web.logs import install_redaction  # noqa: E402
 from app.web.theme import CSS, HEAD, theme  # noqa: E402
 from app.web.ui import build_ui  # noqa: E402
@@ -39,20 +47,6 @@ BLOCKED = (
     "/docs",
     "/redoc",
 )
-
-
-class BadRequest(SourcedError):
-    message = "{}"
-    status = 400
-
-
-def error(status: int, message: str) -> JSONResponse:
-    """The one shape of every API error: {"error": message}."""
-    return JSONResponse({"error": message}, status_code=status)
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def body_limit(settings: Settings) -> int:
@@ -96,6 +90,8 @@ def parse_ask(raw: bytes, settings: Settings) -> tuple[Any, Any]:
 def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     """The whole server; deps are loaded here once unless given (tests)."""
     service = Service(settings, deps)
+    nets = networks(settings.trusted_proxies)
+    archive = Archive(settings, service.deps.embedder if service.deps else None)
     app = FastAPI(title="Sourced", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.service = service
     # Always configured, so Gradio adds no CORS of its own; empty by default: no foreign origin is granted.
@@ -120,7 +116,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
 
     @app.exception_handler(SourcedError)
     async def on_sourced(_: Request, exc: SourcedError) -> JSONResponse:
-        return error(exc.status, str(exc))
+        return error(exc.status, str(exc), {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_: Request, __: RequestValidationError) -> JSONResponse:
@@ -141,7 +137,10 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     @app.post("/api/ask")
     async def ask(request: Request) -> JSONResponse:
         question, history = parse_ask(await request.body(), settings)
-        result = await service.ask(question, history, _client(request))
+        peer = request.client.host if request.client else None
+        result = await service.ask(
+            question, history, client_key(peer, request.headers.get("x-forwarded-for"), nets)
+        )
         return JSONResponse(result.to_dict())
 
     @app.get("/widget.js")
@@ -152,7 +151,10 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
             headers={"Cache-Control": "public, max-age=300"},
         )
 
-    blocks = build_ui(service)
+    app.include_router(documents_router(settings, service, archive))
+    app.include_router(feedback_router(settings, service, FeedbackLog.for_settings(settings), nets))
+    app.include_router(admin_router())
+    blocks = build_ui(service, nets)
     return gr.mount_gradio_app(
         app,
         blocks,

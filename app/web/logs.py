@@ -42,7 +42,8 @@ def install_redaction(settings: Settings) -> RedactFilter:
     """Attach the redacting filter to the root handlers and the loggers that might see headers or keys."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     tok = settings.chroma_token.get_secret_value() if settings.chroma_token else ""
-    f = RedactFilter((key, tok))
+    admin = settings.admin_token.get_secret_value() if settings.admin_token else ""
+    f = RedactFilter((key, tok, admin))
     for name in ("", "sourced", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "openai", "gradio"):
         lg = logging.getLogger(name)
         lg.addFilter(f)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from html import escape
@@ -75,10 +76,38 @@ def sources_html(turn: int, a: Answer, text_of: TextOf) -> str:
     )
 
 
+def answer_data(a: Answer, answer_id: str) -> str:
+    """The answer as JSON for the page's own script (feedback, copy, export), escaped for an attribute."""
+    data = {"answer_id": answer_id, **a.to_dict()}
+    data.pop("warnings", None)
+    return esc(json.dumps(data, ensure_ascii=False))
+
+
+def actions_html() -> str:
+    """Rate, comment on and copy one answer (chat.js does the work; nothing here carries text of a document).
+    Words rather than thumb emoji: newsroom desktops often lack an emoji font."""
+    return (
+        '<div class="sx-actions" role="group" aria-label="This answer">'
+        '<button type="button" class="sx-act" data-act="up" aria-pressed="false"'
+        ">Helpful</button>"
+        '<button type="button" class="sx-act" data-act="down" aria-pressed="false"'
+        ">Not helpful</button>"
+        '<button type="button" class="sx-act sx-copy" data-act="copy">Copy answer</button>'
+        '<span class="sx-act-status" role="status"></span></div>'
+    )
+
+
 def turn_html(
-    turn: int, question: str, a: Answer | None, text_of: TextOf, partial: str = "", error: str | None = None
+    turn: int,
+    question: str,
+    a: Answer | None,
+    text_of: TextOf,
+    partial: str = "",
+    error: str | None = None,
+    answer_id: str = "",
 ) -> str:
-    """One exchange: the question, then the (partial or final) answer with its sources, or an error notice."""
+    """One exchange: the question, then the (partial or final) answer with its sources, or an error notice.
+    A final answer carries its data and the actions (rate, comment, copy) when it has an answer_id."""
     q = f'<div class="sx-msg sx-user"><div class="sx-bubble">{esc(question)}</div></div>'
     if error is not None:
         body = f'<div class="sx-bubble sx-error" role="alert">{esc(error)}</div>'
@@ -94,6 +123,12 @@ def turn_html(
         cls = "sx-bubble sx-refused" if a.refused else "sx-bubble"
         notes = "".join(f'<div class="sx-note">{esc(w)}</div>' for w in a.warnings)
         body = f'<div class="{cls}">{answer_html(a.answer, ids)}</div>{notes}{sources_html(turn, a, text_of)}'
+        if answer_id:
+            body += actions_html()
+            return (
+                f'{q}<div class="sx-msg sx-bot" data-turn="{turn}" data-answer="{answer_data(a, answer_id)}">'
+                f"{body}</div>"
+            )
     return f'{q}<div class="sx-msg sx-bot" data-turn="{turn}">{body}</div>'
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from app.answer import Service
 from app.core.errors import INTERNAL, SourcedError
 from app.core.types import Answer
 from app.web.assets import static_text
+from app.web.clients import Network, client_key
 from app.web.render import chat_html, turn_html
 
 log = logging.getLogger("sourced")
@@ -39,19 +41,23 @@ def history_of(turns: list[Turn]) -> list[dict[str, str]]:
     return out
 
 
-def _client(request: gr.Request | None) -> str:
-    return getattr(getattr(request, "client", None), "host", None) or "unknown"
-
-
-def build_ui(service: Service) -> gr.Blocks:
+def build_ui(service: Service, nets: list[Network] | None = None) -> gr.Blocks:
     """The chat page; the same Blocks serves the full page and the compact embed (?embed=1)."""
     settings = service.settings
+
+    def _client(request: gr.Request | None) -> str:
+        peer = getattr(getattr(request, "client", None), "host", None)
+        headers = getattr(request, "headers", None) or {}
+        return client_key(peer, headers.get("x-forwarded-for"), nets or [])
 
     def text_of(source: str) -> str | None:
         return service.deps.retriever.store.document_text(source) if service.deps else None
 
     async def render(n: int, q: str, a: Answer | None, partial: str = "", error: str | None = None) -> str:
-        return await anyio.to_thread.run_sync(lambda: turn_html(n, q, a, text_of, partial, error))
+        aid = (
+            uuid.uuid4().hex if a is not None else ""
+        )  # names the answer in feedback (a changed mind replaces)
+        return await anyio.to_thread.run_sync(lambda: turn_html(n, q, a, text_of, partial, error, aid))
 
     async def respond(question: str, turns: list[Turn], request: gr.Request) -> AsyncIterator[Any]:
         q = (question or "").strip()
@@ -98,6 +104,9 @@ def build_ui(service: Service) -> gr.Blocks:
                 padding=False,
                 apply_default_css=False,
             )
+            export = gr.Button(
+                "Export chat", elem_id="sx-export", size="sm", variant="secondary", scale=0, min_width=96
+            )
             new = gr.Button(
                 "New chat", elem_id="sx-new", size="sm", variant="secondary", scale=0, min_width=96
             )
@@ -129,6 +138,14 @@ def build_ui(service: Service) -> gr.Blocks:
                 respond, [box, turns], outs, api_visibility="private", show_progress="hidden"
             )
         new.click(new_chat, None, outs, api_visibility="private", queue=False)
+        # Runs in the browser only: the conversation as Markdown, built from the answers' data (chat.js).
+        export.click(
+            None,
+            None,
+            None,
+            js="() => { window.sxExportChat && window.sxExportChat(); }",
+            api_visibility="private",
+        )
         gr.api(chat, api_name="chat")
     demo.queue(
         default_concurrency_limit=settings.concurrency + settings.queue_size,

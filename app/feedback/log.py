@@ -1,0 +1,152 @@
+"""The feedback log: one SQLite file (stdlib sqlite3, WAL so readers never block the writer)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app.core.errors import BadFeedback
+from app.core.settings import Settings
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY,
+    answer_id TEXT UNIQUE,
+    created TEXT NOT NULL,
+    rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+    comment TEXT NOT NULL DEFAULT '',
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL DEFAULT '',
+    citations TEXT NOT NULL DEFAULT '[]',
+    mode TEXT NOT NULL DEFAULT ''
+)
+"""
+COLUMNS = ("id", "created", "rating", "comment", "question", "answer", "citations", "mode")
+_ANSWER_ID = re.compile(r"[0-9a-f]{32}")
+_CITATION_KEYS = ("id", "source", "title", "publisher", "published", "quote", "start", "end")
+_MODES = {"extractive", "llm", "local", ""}
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a cell starting so runs as a formula in a spreadsheet
+
+
+@dataclass
+class Feedback:
+    """One rating of one answer. answer_id (from the chat page) lets a changed mind replace the first rating."""
+
+    rating: str
+    question: str
+    answer: str = ""
+    comment: str = ""
+    mode: str = ""
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    answer_id: str | None = None
+
+
+def parse_feedback(data: Any, settings: Settings) -> Feedback:
+    """A Feedback from a request body, or BadFeedback: shapes and sizes checked, citations trimmed to known keys."""
+    bad = BadFeedback(settings.max_feedback_comment_chars)
+    if not isinstance(data, dict) or data.get("rating") not in ("up", "down"):
+        raise bad
+    q, a, c = data.get("question"), data.get("answer", ""), data.get("comment") or ""
+    mode, aid, cites = data.get("mode") or "", data.get("answer_id"), data.get("citations") or []
+    if not isinstance(q, str) or not q.strip() or len(q) > settings.max_question_chars:
+        raise bad
+    if not isinstance(a, str) or len(a) > settings.max_feedback_answer_chars:
+        raise bad
+    if not isinstance(c, str) or len(c) > settings.max_feedback_comment_chars or mode not in _MODES:
+        raise bad
+    if aid is not None and not (isinstance(aid, str) and _ANSWER_ID.fullmatch(aid)):
+        raise bad
+    if not isinstance(cites, list) or len(cites) > settings.max_feedback_citations:
+        raise bad
+    return Feedback(data["rating"], q.strip(), a, c.strip(), mode, [_citation(x, bad) for x in cites], aid)
+
+
+def _citation(item: Any, bad: BadFeedback) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise bad
+    out = {k: item[k] for k in _CITATION_KEYS if k in item and isinstance(item[k], str | int | None)}
+    if len(json.dumps(out)) > 10_000:
+        raise bad
+    return out
+
+
+class FeedbackLog:
+    """Feedback kept in SQLite; a connection per call, so any thread may use it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> FeedbackLog:
+        return cls(settings.feedback_file())
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=10)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute(_SCHEMA)
+        return con
+
+    def add(self, fb: Feedback) -> int:
+        """Store one rating (replacing an earlier one of the same answer_id); its id."""
+        row = {**asdict(fb), "citations": json.dumps(fb.citations, ensure_ascii=False)}
+        row["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+        with closing(self._connect()) as con, con:
+            cur = con.execute(
+                "INSERT INTO feedback (answer_id, created, rating, comment, question, answer, citations, mode) "
+                "VALUES (:answer_id, :created, :rating, :comment, :question, :answer, :citations, :mode) "
+                "ON CONFLICT(answer_id) DO UPDATE SET created=excluded.created, rating=excluded.rating, "
+                "comment=excluded.comment RETURNING id",
+                row,
+            )
+            return int(cur.fetchone()[0])
+
+    def count(self) -> int:
+        if not self.path.exists():
+            return 0
+        with closing(self._connect()) as con:
+            return int(con.execute("SELECT count(*) FROM feedback").fetchone()[0])
+
+    def items(self, limit: int | None = None, offset: int = 0) -> Iterator[dict[str, Any]]:
+        """Newest first."""
+        if not self.path.exists():
+            return
+        with closing(self._connect()) as con:
+            cur = con.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY id DESC LIMIT ? OFFSET ?",
+                (-1 if limit is None else limit, offset),
+            )
+            for row in cur:
+                item = dict(zip(COLUMNS, row, strict=True))
+                item["citations"] = json.loads(item["citations"])
+                yield item
+
+    def export(self, fmt: str, out: io.TextIOBase | Any) -> int:
+        """Write every item as JSON lines or CSV (citations as a JSON cell); how many were written."""
+        n = 0
+        if fmt == "csv":
+            w = csv.writer(out)
+            w.writerow(COLUMNS)
+            for item in self.items():
+                w.writerow([_cell(item[c]) for c in COLUMNS])
+                n += 1
+            return n
+        for item in self.items():
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+            n += 1
+        return n
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet shows as text: comments are written by the public."""
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, list) else str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
