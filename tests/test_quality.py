@@ -22,7 +22,14 @@ from tests.conftest import ROOT, SEEDS, SHARED
 pytestmark = pytest.mark.slow  # builds indexes and runs hundreds of questions: not in make test-fast
 
 SQUAD = SHARED / "eval" / "squad2"
-SQUAD_EVAL_ARTICLES = ["1973-oil-crisis", "ctenophora", "economic-inequality", "rhine", "university-of-chicago", "warsaw"]
+SQUAD_EVAL_ARTICLES = [
+    "1973-oil-crisis",
+    "ctenophora",
+    "economic-inequality",
+    "rhine",
+    "university-of-chicago",
+    "warsaw",
+]
 
 # (question file, floors): answer/cite/refuse/f1 are minimums, false_refusal a maximum.
 SEED_SETS = [
@@ -36,7 +43,14 @@ SQUAD_FLOORS = {"answer": 0.45, "cite": 0.45, "refuse": 0.45, "false_refusal": 0
 
 def score(questions: Path, answers: Path, docs: Path) -> dict[str, float]:
     r = subprocess.run(
-        [sys.executable, str(SHARED / "eval" / "score.py"), str(questions), str(answers), "--seeds", str(docs)],
+        [
+            sys.executable,
+            str(SHARED / "eval" / "score.py"),
+            str(questions),
+            str(answers),
+            "--seeds",
+            str(docs),
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -210,10 +210,21 @@ def test_shipped_answerability_models_load_and_rank(name):
 @pytest.mark.parametrize(
     ("question", "sentence", "span"),
     [
-        ("How many soldiers died in the offensive?", "In February, 36 Turkish soldiers died in an air strike.", "36"),
-        ("When was the ceasefire signed?", "The ceasefire was signed on 5 March 2020 in Moscow.", "5 March 2020"),
-        ("Which group led the offensive?", "The offensive was led by Hayat Tahrir al-Sham, a rebel group.",
-         "Hayat Tahrir al-Sham"),
+        (
+            "How many soldiers died in the offensive?",
+            "In February, 36 Turkish soldiers died in an air strike.",
+            "36",
+        ),
+        (
+            "When was the ceasefire signed?",
+            "The ceasefire was signed on 5 March 2020 in Moscow.",
+            "5 March 2020",
+        ),
+        (
+            "Which group led the offensive?",
+            "The offensive was led by Hayat Tahrir al-Sham, a rebel group.",
+            "Hayat Tahrir al-Sham",
+        ),
         ("Where did the convoy cross?", "The convoy crossed at Kafr Luzhin after dawn.", "Kafr Luzhin"),
         ("What is the economy like?", "The economy grew by 3% in 2019.", None),
         ("How many people live in Paris?", "Paris is large.", None),
