@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     llm_context_window: int = Field(16_000, description="Model context in tokens.")
     llm_max_output_tokens: int = Field(512, description="Tokens reserved for the answer.")
     llm_temperature: float = Field(0.1, description="Sampling temperature.")
+    keep_unsupported_claims: bool = Field(
+        False,
+        description="Keep claims of a model's answer that no passage supports, marked (unsupported) and "
+        "uncited, instead of removing them (contradicted and misquoting claims are always removed).",
+    )
 
     # Server
     host: str = Field("127.0.0.1", description="Address to bind.")
