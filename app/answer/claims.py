@@ -92,8 +92,9 @@ def _separate(left: str, joint: str, right: str, rules: SupportRules) -> bool:
     """Whether "left and right" are two claims: the right side has a subject of its own, or both sides are
     long enough and a comma or semicolon joins them. A marker before the joint says the model meant separate
     claims, but a fragment ("... [1] and near Aleppo [2]") stays joined."""
-    subject = bool(_NEW_SUBJECT.match(right))
-    long = min(len(strip_markers(left).split()), len(strip_markers(right).split())) >= rules.clause_min_words
+    words = len(strip_markers(right).split())
+    subject = bool(_NEW_SUBJECT.match(right)) and words >= rules.subject_clause_min_words
+    long = min(len(strip_markers(left).split()), words) >= rules.clause_min_words
     if re.search(r"\]\s*$", left):
         return subject or long
     return long and (subject or "," in joint or ";" in joint)
@@ -127,7 +128,7 @@ def _sentence(raw: str, order: list[int], rules: SupportRules) -> Sentence:
     if tail and pieces:
         pieces[-1] += tail.group(0)
     claims = [
-        Claim(text=strip_markers(p).strip(), cited=_passages(p, order) or every, lead=lead)
+        Claim(text=" ".join(strip_markers(p).split()), cited=_passages(p, order) or every, lead=lead)
         for p, lead in zip(pieces, leads, strict=True)
     ]
     return Sentence([c for c in claims if c.text], close.group(0) if close else "")
@@ -265,7 +266,7 @@ def _best(pairs: list[tuple[Span, Judgement]]) -> Span:
     """The passage that fits best, and in it the fewest sentences that support the claim."""
     top = max(pairs, key=lambda p: (p[1].fit, -len(p[0].sentences)))[0].passage
     mine = [p for p in pairs if p[0].passage == top]
-    return min(mine, key=lambda p: (len(p[0].sentences), -p[1].fit))[0]
+    return min(mine, key=lambda p: (len(p[0].sentences), not p[1].full, -p[1].fit[1]))[0]
 
 
 def support_of(t: Trial) -> tuple[str, tuple[Span, ...]]:

@@ -19,14 +19,16 @@ from app.text.words import STOPWORDS, terms
 class SupportRules:
     """The thresholds of the claim check, chosen on the table of claim/passage pairs in tests/test_claims.py."""
 
-    min_coverage: float = 0.25  # share of the claim's content terms the span must contain, and ...
-    min_similarity: float = (
-        0.565  # ... the cosine similarity of claim and span (names, numbers, negation match)
-    )
+    # Names, numbers and negation must match in any case; then a span holding all the claim's content terms
+    # supports it, and one holding at least min_coverage of them supports it at min_similarity.
+    full_coverage: float = 1.0
+    min_coverage: float = 0.25
+    min_similarity: float = 0.565  # cosine similarity of claim and span
     contradiction_coverage: float = 0.5  # an on-topic span giving another number for the thing contradicts
     number_context: int = 2  # content terms after (else before) a number that say what it counts
     window_sentences: int = 2  # a claim may rest on this many adjacent sentences of one passage
-    clause_min_words: int = 4  # both sides of "and"/"but" need this many words to be separate claims
+    clause_min_words: int = 4  # both sides of "and"/"but" need this many words to be separate claims, ...
+    subject_clause_min_words: int = 3  # ... or the right side a subject of its own and this many words
     quote_min_ratio: float = 0.8  # similarity (difflib ratio) of a misquotation to the passage's exact words
     similarity_candidates: int = 4  # spans per claim whose similarity is computed (the lexically best)
 
@@ -83,11 +85,12 @@ class Judgement:
     coverage: float  # share of the claim's content terms in the span
     similarity: float | None = None  # cosine similarity of claim and span, once computed
     pending: bool = False  # the facts hold and enough words are shared: the similarity decides
+    full: bool = False  # supported by full coverage of the claim's words
 
     @property
-    def fit(self) -> float:
-        """How well the span fits the claim: the mean of coverage and similarity."""
-        return (self.coverage + (self.similarity or 0.0)) / 2
+    def fit(self) -> tuple[bool, float]:
+        """How well the span fits the claim: full coverage first, then the mean of coverage and similarity."""
+        return self.full, (self.coverage + (self.similarity or 0.0)) / 2
 
 
 def _number_terms(text: str) -> set[str]:
@@ -194,6 +197,8 @@ def judge(claim: Facts, span: SpanFacts, sim: float | None, rules: SupportRules 
         return Judgement("contradicts", cov, sim)
     if not (names_ok and numbers_ok) or claim.negated != span.negated or cov < rules.min_coverage:
         return Judgement("none", cov, sim)
+    if cov >= rules.full_coverage:
+        return Judgement("supports", cov, sim, full=True)
     if sim is None:
         return Judgement("none", cov, pending=True)
     return Judgement("supports" if sim >= rules.min_similarity else "none", cov, sim)
