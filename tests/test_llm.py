@@ -6,7 +6,6 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 from pydantic import SecretStr
@@ -16,32 +15,10 @@ from app.answer.pipeline import Deps, answer, stream_answer
 from app.core.errors import LLM_FALLBACK, BadHistory
 from app.core.types import Hit, Query
 from tests.conftest import SEEDS
-from tests.fake_openai import SECRET_BODY, FakeOpenAI, Reply, free_port
+from tests.fake_openai import SECRET_BODY, Reply, free_port
 
 QUESTION = "Where did the Syrian regime and opposition deploy military reinforcements?"
 KEY = "sk-test-DO-NOT-LEAK-1234567890"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-@pytest.fixture()
-def llm_deps(server, deps) -> Deps:
-    """The seed index, answered by an LLM engine talking to the fake server (1 s timeout, 1 retry)."""
-    server.reset()
-    s = deps.settings.model_copy(
-        update={
-            "answer_mode": "llm",
-            "openai_base_url": server.url,
-            "llm_timeout": 1.0,
-            "llm_max_retries": 1,
-            "openai_api_key": None,
-        }
-    )
-    return Deps(s, deps.retriever, deps.embedder, LLMEngine(s, deps.embedder))
 
 
 def check_citations(a) -> None:

@@ -90,14 +90,13 @@ def _passages(marked: str, order: list[int]) -> tuple[int, ...]:
 
 def _separate(left: str, joint: str, right: str, rules: SupportRules) -> bool:
     """Whether "left and right" are two claims: the right side has a subject of its own, or both sides are
-    long enough and a comma or semicolon joins them. A marker before the joint says the model meant separate
-    claims, but a fragment ("... [1] and near Aleppo [2]") stays joined."""
-    words = len(strip_markers(right).split())
-    subject = bool(_NEW_SUBJECT.match(right)) and words >= rules.subject_clause_min_words
-    long = min(len(strip_markers(left).split()), words) >= rules.clause_min_words
-    if re.search(r"\]\s*$", left):
-        return subject or long
-    return long and (subject or "," in joint or ";" in joint)
+    long and a comma or semicolon joins them. A marker before the joint says the model meant separate claims
+    and is enough with either; a fragment ("... [1] and Aleppo [2]") stays joined all the same."""
+    shorter = min(len(strip_markers(left).split()), len(strip_markers(right).split()))
+    subject = bool(_NEW_SUBJECT.match(right)) and shorter >= rules.subject_clause_min_words
+    long = shorter >= rules.clause_min_words
+    cited = bool(re.search(r"\]\s*$", left))
+    return subject or long and (cited or "," in joint or ";" in joint)
 
 
 def _cuts(body: str, rules: SupportRules) -> list[re.Match[str]]:

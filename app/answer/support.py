@@ -27,8 +27,8 @@ class SupportRules:
     contradiction_coverage: float = 0.5  # an on-topic span giving another number for the thing contradicts
     number_context: int = 2  # content terms after (else before) a number that say what it counts
     window_sentences: int = 2  # a claim may rest on this many adjacent sentences of one passage
-    clause_min_words: int = 4  # both sides of "and"/"but" need this many words to be separate claims, ...
-    subject_clause_min_words: int = 3  # ... or the right side a subject of its own and this many words
+    clause_min_words: int = 4  # both sides of ", and"/", but" need this many words to be separate claims, ...
+    subject_clause_min_words: int = 3  # ... or this many when the right side has a subject of its own
     quote_min_ratio: float = 0.8  # similarity (difflib ratio) of a misquotation to the passage's exact words
     similarity_candidates: int = 4  # spans per claim whose similarity is computed (the lexically best)
 
