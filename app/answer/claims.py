@@ -30,10 +30,9 @@ from app.answer.support import (
     spans,
 )
 from app.core.protocols import Embedder
-from app.core.types import Citation, Hit
+from app.core.types import UNSUPPORTED_MARK, Citation, Hit
 from app.text.sentences import split_sentences
 
-UNSUPPORTED_MARK = "(unsupported)"
 # Warnings, filled with ("1 claim", "was") or ("2 claims", "were").
 REMOVED = "{} of the model's answer matched no passage and {} removed."
 KEPT = "{} of the model's answer matched no passage and {} marked (unsupported)."

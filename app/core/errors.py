@@ -48,6 +48,11 @@ class Busy(SourcedError):
     status = 503
 
 
+class Unauthorized(SourcedError):
+    message = "A valid API key is required: send it as the header 'Authorization: Bearer <key>'."
+    status = 401
+
+
 class RateLimited(SourcedError):
     message = "You are asking too quickly. Please wait a minute and try again."
     status = 429

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -107,6 +107,24 @@ class Settings(BaseSettings):
     queue_size: int = Field(32, description="Requests waiting before new ones get a busy message.")
     concurrency: int = Field(4, description="Answers computed at once.")
     rate_limit_per_minute: int = Field(60, description="Requests per client per minute.")
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Bearer tokens accepted on /v1/* and /api/* (SOURCED_API_KEYS, comma-separated). "
+        "None (the default): those routes are open. The chat page and /healthz stay open either way.",
+    )
+    api_max_body_bytes: int = Field(
+        1_000_000,
+        description="Largest /v1/chat/completions body accepted (OpenAI clients send the whole conversation; "
+        "turns beyond the history limits are dropped, oldest first).",
+    )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        """SOURCED_API_KEYS=key1,key2 (blank entries dropped)."""
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
 
     def llm_configured(self) -> bool:
         """True when an OpenAI key or an OpenAI-compatible base URL is set."""

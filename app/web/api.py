@@ -1,4 +1,5 @@
-"""One FastAPI app: POST /api/ask, GET /healthz, GET /widget.js, and the Gradio chat mounted at /."""
+"""One FastAPI app: POST /api/ask, the OpenAI-compatible /v1, GET /healthz, GET /widget.js, and the Gradio chat
+mounted at /. With api_keys set, /api/* and /v1/* need a bearer token."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from fastapi.responses import JSONResponse, Response  # noqa: E402
 from starlette.exceptions import HTTPException  # noqa: E402
 
 from app.answer import Deps, Service  # noqa: E402
-from app.core.errors import INTERNAL, SourcedError  # noqa: E402
+from app.core.errors import INTERNAL, SourcedError, Unauthorized  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
+from app.web.auth import authorised, client_of, protected  # noqa: E402
 from app.web.logs import install_redaction  # noqa: E402
+from app.web.openai_api import build_router, is_openai_path, openai_error  # noqa: E402
 from app.web.theme import CSS, HEAD, theme  # noqa: E402
 from app.web.ui import build_ui  # noqa: E402
 from app.web.widget import WIDGET_JS  # noqa: E402
@@ -46,13 +49,12 @@ class BadRequest(SourcedError):
     status = 400
 
 
-def error(status: int, message: str) -> JSONResponse:
-    """The one shape of every API error: {"error": message}."""
-    return JSONResponse({"error": message}, status_code=status)
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def error(status: int, message: str, path: str = "") -> JSONResponse:
+    """The one shape of every API error: {"error": message}; OpenAI's shape under /v1."""
+    if is_openai_path(path):
+        return openai_error(status, message)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def body_limit(settings: Settings) -> int:
@@ -103,7 +105,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST"],
-        allow_headers=["content-type"],
+        allow_headers=["content-type", "authorization"],
         allow_credentials=False,
     )
 
@@ -112,23 +114,28 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
         path = request.url.path
         if any(path.startswith(b) for b in BLOCKED):
             return error(404, "Not found.")
+        # CORS preflights carry no credentials; the request that follows them does.
+        if request.method != "OPTIONS" and protected(path):
+            if not authorised(request.headers.get("authorization"), settings):
+                return error(401, Unauthorized.message, path)
         try:
             return await call_next(request)
         except Exception:  # noqa: BLE001 - never show a trace
             log.exception("request failed: %s %s", request.method, path)
-            return error(500, INTERNAL)
+            return error(500, INTERNAL, path)
 
     @app.exception_handler(SourcedError)
-    async def on_sourced(_: Request, exc: SourcedError) -> JSONResponse:
-        return error(exc.status, str(exc))
+    async def on_sourced(request: Request, exc: SourcedError) -> JSONResponse:
+        return error(exc.status, str(exc), request.url.path)
 
     @app.exception_handler(RequestValidationError)
-    async def on_invalid(_: Request, __: RequestValidationError) -> JSONResponse:
-        return error(400, "The request is malformed.")
+    async def on_invalid(request: Request, __: RequestValidationError) -> JSONResponse:
+        return error(400, "The request is malformed.", request.url.path)
 
     @app.exception_handler(HTTPException)
-    async def on_http(_: Request, exc: HTTPException) -> JSONResponse:
-        return error(exc.status_code, "Not found." if exc.status_code == 404 else "The request was refused.")
+    async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
+        message = "Not found." if exc.status_code == 404 else "The request was refused."
+        return error(exc.status_code, message, request.url.path)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -141,8 +148,10 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     @app.post("/api/ask")
     async def ask(request: Request) -> JSONResponse:
         question, history = parse_ask(await request.body(), settings)
-        result = await service.ask(question, history, _client(request))
+        result = await service.ask(question, history, client_of(request))
         return JSONResponse(result.to_dict())
+
+    app.include_router(build_router(service))
 
     @app.get("/widget.js")
     async def widget() -> Response:

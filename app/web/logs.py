@@ -42,7 +42,7 @@ def install_redaction(settings: Settings) -> RedactFilter:
     """Attach the redacting filter to the root handlers and the loggers that might see headers or keys."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     tok = settings.chroma_token.get_secret_value() if settings.chroma_token else ""
-    f = RedactFilter((key, tok))
+    f = RedactFilter((key, tok, *(k.get_secret_value() for k in settings.api_keys)))
     for name in ("", "sourced", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "openai", "gradio"):
         lg = logging.getLogger(name)
         lg.addFilter(f)
