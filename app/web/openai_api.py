@@ -272,4 +272,9 @@ def build_router(service: Service) -> APIRouter:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
+    @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    async def elsewhere(rest: str) -> JSONResponse:
+        """Anything else under /v1 (the chat page mounted at / would answer it otherwise)."""
+        return openai_error(404, "Not found.")
+
     return router
