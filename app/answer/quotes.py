@@ -76,14 +76,14 @@ def _verbatim(quote: str, hit: Hit) -> tuple[int, int] | None:
     return where[at], where[at + len(q) - 1] + 1
 
 
-def _windows(hit: Hit, size: int) -> Iterable[tuple[int, int]]:
-    """Runs of about `size` words of the passage, trimmed of punctuation at the edges (offsets in hit.text)."""
-    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", hit.text)]
+def _windows(text: str, size: int) -> Iterable[tuple[int, int]]:
+    """Runs of about `size` words of a (normalised) text, trimmed of punctuation at the edges."""
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     slack = max(SIZE_SLACK, round(size * SIZE_SLACK_SHARE))
     for n in range(max(1, size - slack), size + slack + 1):
         for i in range(len(words) - n + 1):
             s, e = words[i][0], words[i + n - 1][1]
-            piece = hit.text[s:e]
+            piece = text[s:e]
             lead = len(piece) - len(piece.lstrip(_EDGE))
             trail = len(piece) - len(piece.rstrip(_EDGE))
             if e - trail > s + lead:
@@ -91,14 +91,17 @@ def _windows(hit: Hit, size: int) -> Iterable[tuple[int, int]]:
 
 
 def _nearest(quote: str, hit: Hit, floor: float) -> tuple[float, int, int]:
-    """The passage's words most like the quotation, if any are at least `floor` alike."""
+    """The passage's words most like the quotation (offsets in hit.text), if any are at least `floor` alike."""
     q = _normal(quote.strip(_EDGE))[0]
+    text, where = _normal(hit.text)
+    m = SequenceMatcher(None, autojunk=False)
+    m.set_seq2(q)  # the matcher indexes the second sequence once
     best = (0.0, 0, 0)
-    for s, e in _windows(hit, len(q.split())):
-        m = SequenceMatcher(None, q, _normal(hit.text[s:e])[0], autojunk=False)
+    for s, e in _windows(text, len(q.split())):
+        m.set_seq1(text[s:e])
         bar = max(floor, best[0])
         if m.real_quick_ratio() >= bar and m.quick_ratio() >= bar and (ratio := m.ratio()) > best[0]:
-            best = (ratio, s, e)
+            best = (ratio, where[s], where[e - 1] + 1)
     return best
 
 
