@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.answer.citations import render
-from app.answer.claims import CONTRADICTED, QUOTE_FIXED, QUOTE_MISSING, REMOVED, check_claims, split_claims
+from app.answer.claim_split import split_claims
+from app.answer.claims import CONTRADICTED, QUOTE_FIXED, QUOTE_MISSING, REMOVED, check_claims
 from app.answer.llm import LLM_UNSUPPORTED
 from app.answer.pipeline import Deps, answer
 from app.answer.quotes import find

@@ -8,12 +8,12 @@ removed, and the warnings say how many."""
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.answer.citations import strip_markers
+from app.answer.claim_split import Claim, render_blocks, split_claims
 from app.answer.quotes import find, quotations
 from app.answer.support import (
     RULES,
@@ -31,7 +31,6 @@ from app.answer.support import (
 )
 from app.core.protocols import Embedder
 from app.core.types import UNSUPPORTED_MARK, Citation, Hit
-from app.text.sentences import split_sentences
 
 # Warnings, filled with ("1 claim", "was") or ("2 claims", "were").
 REMOVED = "{} of the model's answer matched no passage and {} removed."
@@ -42,119 +41,10 @@ QUOTE_FIXED = (
     "{} in the model's answer did not match the article word for word and {} replaced by its exact words."
 )
 
-_MARK = re.compile(r"\[(\d+)\]")
-_BLOCK_SEP = re.compile(r"(\n[ \t]*\n\s*|\n)")
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
-_LEAD_MARKS = re.compile(r"^(?:\s*\[\d+\])+")
-_TAIL_MARKS = re.compile(r"(?:\s*\[\d+\])+\s*$")
-_CLOSE = re.compile(r"[.!?…]+$")
-_JOIN = re.compile(r"\s*(?:,\s*(?:and|but)\s+|;\s+|\s+(?:and|but)\s+)")
-_NEW_SUBJECT = re.compile(r"^(?:[A-Z0-9\"“]|(?:it|its|they|their|he|his|she|her|we|this|these|those)\b)")
-
 
 def _count(n: int, thing: str) -> tuple[str, str]:
     """("1 claim", "was") or ("3 claims", "were")."""
     return (f"1 {thing}", "was") if n == 1 else (f"{n} {thing}s", "were")
-
-
-@dataclass
-class Claim:
-    """One claim: its words (markers and closing punctuation removed) and the passages the model cited for it."""
-
-    text: str
-    cited: tuple[int, ...]  # prompt passage indexes (0-based)
-    lead: str = ""  # what joins it to the clause before it in its sentence (", and ")
-
-
-@dataclass
-class Sentence:
-    claims: list[Claim]
-    close: str  # closing punctuation
-
-
-@dataclass
-class Block:
-    """A paragraph or list item."""
-
-    sep: str  # line break(s) before it
-    prefix: str  # list bullet
-    sentences: list[Sentence] = field(default_factory=list)
-
-
-def _passages(marked: str, order: list[int]) -> tuple[int, ...]:
-    """Prompt passage indexes named by the [k] markers of normalised text."""
-    ks = [int(k) for k in _MARK.findall(marked)]
-    return tuple(dict.fromkeys(order[k - 1] - 1 for k in ks if 1 <= k <= len(order)))
-
-
-def _separate(left: str, joint: str, right: str, rules: SupportRules) -> bool:
-    """Whether "left and right" are two claims: the right side has a subject of its own, or both sides are
-    long and a comma or semicolon joins them. A marker before the joint says the model meant separate claims
-    and is enough with either; a fragment ("... [1] and Aleppo [2]") stays joined all the same."""
-    shorter = min(len(strip_markers(left).split()), len(strip_markers(right).split()))
-    subject = bool(_NEW_SUBJECT.match(right)) and shorter >= rules.subject_clause_min_words
-    long = shorter >= rules.clause_min_words
-    cited = bool(re.search(r"\]\s*$", left))
-    return subject or long and (cited or "," in joint or ";" in joint)
-
-
-def _cuts(body: str, rules: SupportRules) -> list[re.Match[str]]:
-    """The "and"/"but"/";" joints of a sentence that separate claims (never inside a quotation)."""
-    cuts, last = [], 0
-    for m in _JOIN.finditer(body):
-        before = body[: m.start()]
-        if before.count('"') % 2 or before.count("“") > before.count("”"):
-            continue
-        if _separate(body[last : m.start()], m.group(0), body[m.end() :], rules):
-            cuts.append(m)
-            last = m.end()
-    return cuts
-
-
-def _sentence(raw: str, order: list[int], rules: SupportRules) -> Sentence:
-    tail = _TAIL_MARKS.search(raw)
-    body = raw[: tail.start()] if tail else raw
-    close = _CLOSE.search(body)
-    body = body[: close.start()] if close else body
-    every = _passages(raw, order)
-    pieces, leads, last = [], [""], 0
-    for m in _cuts(body, rules):
-        pieces.append(body[last : m.start()])
-        leads.append(m.group(0))
-        last = m.end()
-    pieces.append(body[last:])
-    if tail and pieces:
-        pieces[-1] += tail.group(0)
-    claims = [
-        Claim(text=" ".join(strip_markers(p).split()), cited=_passages(p, order) or every, lead=lead)
-        for p, lead in zip(pieces, leads, strict=True)
-    ]
-    return Sentence([c for c in claims if c.text], close.group(0) if close else "")
-
-
-def split_claims(text: str, order: list[int], rules: SupportRules = RULES) -> list[Block]:
-    """The answer as paragraphs of sentences of claims; order maps marker k to prompt passage order[k-1]."""
-    parts = _BLOCK_SEP.split(text)
-    blocks: list[Block] = []
-    for i in range(0, len(parts), 2):
-        line, sep = parts[i], parts[i - 1] if i else ""
-        bullet = _BULLET.match(line)
-        prefix = bullet.group(0) if bullet else ""
-        block = Block(sep="\n\n" if sep.count("\n") >= 2 else sep[:1], prefix=prefix.lstrip())
-        body = line[len(prefix) :]
-        for s, e in split_sentences(body):
-            raw = body[s:e]
-            lead = _LEAD_MARKS.match(raw)
-            if lead and block.sentences and block.sentences[-1].claims:
-                prev = block.sentences[-1].claims[-1]
-                prev.cited = tuple(dict.fromkeys(prev.cited + _passages(lead.group(0), order)))
-                raw = raw[lead.end() :]
-            sentence = _sentence(raw, order, rules)
-            if sentence.claims:
-                block.sentences.append(sentence)
-        if block.sentences:
-            blocks.append(block)
-    return blocks
 
 
 @dataclass
@@ -313,25 +203,14 @@ class _Citations:
         return self.ids[key]
 
 
-def _warnings(counts: dict[str, int], keep_unsupported: bool) -> list[str]:
+def _warnings(counts: Counter[str], keep_unsupported: bool) -> list[str]:
     templates = [
         ("none", "claim", KEPT if keep_unsupported else REMOVED),
         ("contradicts", "claim", CONTRADICTED),
         ("quote", "claim", QUOTE_MISSING),
         ("fixed", "quotation", QUOTE_FIXED),
     ]
-    return [t.format(*_count(counts[k], thing)) for k, thing, t in templates if counts.get(k)]
-
-
-def _join(parts: list[tuple[Claim, str]]) -> str:
-    """Kept clauses of one sentence; a sentence whose first clause went starts at the next, capitalised."""
-    out = ""
-    for claim, text in parts:
-        if out:
-            out += claim.lead + text
-        else:
-            out = text[:1].upper() + text[1:] if claim.lead else text
-    return out
+    return [t.format(*_count(counts[k], thing)) for k, thing, t in templates if counts[k]]
 
 
 def check_claims(
@@ -353,24 +232,21 @@ def check_claims(
         for c in s.claims
     }
     _similarities(list(trials.values()), passages, embedder, facts_of, rules)
-    cites, counts = _Citations(passages), dict[str, int]()
-    out: list[str] = []
-    for b in blocks:
-        sentences = []
-        for s in b.sentences:
-            parts = []
-            for c in s.claims:
-                t = trials[id(c)]
-                kind, found = support_of(t)
-                counts[kind] = counts.get(kind, 0) + 1
-                if kind == "cited" or kind == "none" and keep_unsupported:
-                    counts["fixed"] = counts.get("fixed", 0) + t.fixed
-                if kind == "cited":
-                    parts.append((c, t.text + " " + "".join(f"[{cites.add(f)}]" for f in found)))
-                elif kind == "plain" or kind == "none" and keep_unsupported:
-                    parts.append((c, t.text + (f" {UNSUPPORTED_MARK}" if kind == "none" else "")))
-            if parts:
-                sentences.append(_join(parts) + s.close)
-        if sentences:
-            out.append((b.sep if out else "") + b.prefix + " ".join(sentences))
-    return Checked("".join(out), cites.list, _warnings(counts, keep_unsupported), counts.get("cited", 0))
+    cites, counts = _Citations(passages), Counter[str]()
+
+    def shown(c: Claim) -> str | None:
+        """The claim as the checked answer words it, or None when it goes."""
+        t = trials[id(c)]
+        kind, found = support_of(t)
+        counts[kind] += 1
+        unsupported = kind == "none" and keep_unsupported
+        if kind == "cited" or unsupported:
+            counts["fixed"] += t.fixed
+        if kind == "cited":
+            return t.text + " " + "".join(f"[{cites.add(f)}]" for f in found)
+        if unsupported:
+            return f"{t.text} {UNSUPPORTED_MARK}"
+        return t.text if kind == "plain" else None
+
+    text = render_blocks(blocks, shown)
+    return Checked(text, cites.list, _warnings(counts, keep_unsupported), counts["cited"])
