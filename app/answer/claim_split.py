@@ -17,8 +17,12 @@ _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 _LEAD_MARKS = re.compile(r"^(?:\s*\[\d+\])+")
 _TAIL_MARKS = re.compile(r"(?:\s*\[\d+\])+\s*$")
 _CLOSE = re.compile(r"[.!?…]+$")
-_JOIN = re.compile(r"\s*(?:,\s*(?:and|but)\s+|;\s+|\s+(?:and|but)\s+)")
-_NEW_SUBJECT = re.compile(r"^(?:[A-Z0-9\"“]|(?:it|its|they|their|he|his|she|her|we|this|these|those)\b)")
+# Words that join two clauses, and pronouns that open a clause with a subject of its own.
+CONJUNCTIONS = ("and", "but")
+SUBJECT_PRONOUNS = ("it", "its", "they", "their", "he", "his", "she", "her", "we", "this", "these", "those")
+_CONJ = "|".join(CONJUNCTIONS)
+_JOIN = re.compile(rf"\s*(?:,\s*(?:{_CONJ})\s+|;\s+|\s+(?:{_CONJ})\s+)")
+_NEW_SUBJECT = re.compile(rf"^(?:[A-Z0-9\"“]|(?:{'|'.join(SUBJECT_PRONOUNS)})\b)")
 
 
 @dataclass

@@ -39,7 +39,9 @@ RULES = SupportRules()
 NEGATIONS = frozenset({"not", "no", "never", "none", "neither", "nor", "cannot", "without"})
 # Number words that are usually pronouns ("one of them", "no one"), not facts to find.
 VAGUE_NUMBERS = frozenset({"one", "zero"})
-_NAME = re.compile(r"(?<![\w'’-])(?:(?:al|el|ad|as|ash|an|bin|ibn|abu)-)?[A-Z][\w'’\-]*")
+# Lower-case particles that begin names ("al-Bara", "bin-Salman").
+NAME_PARTICLES = ("al", "el", "ad", "as", "ash", "an", "bin", "ibn", "abu")
+_NAME = re.compile(rf"(?<![\w'’-])(?:(?:{'|'.join(NAME_PARTICLES)})-)?[A-Z][\w'’\-]*")
 _WORD = re.compile(r"[\w'’\-]+")
 _POSSESSIVE = re.compile(r"['’]s$")
 
