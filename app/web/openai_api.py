@@ -18,6 +18,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
@@ -233,7 +234,8 @@ async def events(
         log.exception("streamed chat completion failed")
         yield _sse(_error_body(500, INTERNAL))
     finally:
-        await rest.aclose()  # releases the answer slot when the client hangs up
+        with anyio.CancelScope(shield=True):  # a client that hangs up must still release the answer slot
+            await rest.aclose()
     yield b"data: [DONE]\n\n"
 
 
