@@ -33,7 +33,7 @@ MODEL = "sourced"
 PIECE_CHARS = 40  # characters of the checked answer per streamed chunk
 KEEPALIVE_SECONDS = 5.0  # while the model writes, an SSE comment at most this often keeps proxies patient
 SOURCES = "Sources:"
-_OUR_SOURCES = re.compile(r"\n\nSources:\n(?:\[\d+\][^\n]*(?:\n|$))+\s*$")
+_OUR_SOURCES = re.compile(rf"\n\n{SOURCES}\n(?:\[\d+\][^\n]*(?:\n|$))+\s*$")
 _ERROR_TYPES = {401: "authentication_error", 429: "rate_limit_error"}
 _ERROR_CODES = {401: "invalid_api_key", 429: "rate_limit_exceeded"}
 
