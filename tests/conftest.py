@@ -52,3 +52,31 @@ def docs_dir(tmp_path):
     d = tmp_path / "docs"
     shutil.copytree(SEEDS, d)
     return d
+
+
+@pytest.fixture(scope="session")
+def server():
+    """A loopback OpenAI-compatible server with scripted replies (tests/fake_openai.py)."""
+    from tests.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture()
+def llm_deps(server, deps):
+    """The seed index, answered by an LLM engine talking to the fake server (1 s timeout, 1 retry)."""
+    from app.answer.llm import LLMEngine
+    from app.answer.pipeline import Deps
+
+    server.reset()
+    s = deps.settings.model_copy(
+        update={
+            "answer_mode": "llm",
+            "openai_base_url": server.url,
+            "llm_timeout": 1.0,
+            "llm_max_retries": 1,
+            "openai_api_key": None,
+        }
+    )
+    return Deps(s, deps.retriever, deps.embedder, LLMEngine(s, deps.embedder))

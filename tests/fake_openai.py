@@ -13,6 +13,22 @@ from typing import Any
 
 SECRET_BODY = "upstream-secret-body"
 
+# What small models do to "What did Turkey deploy in September?" over the seeds (retrieved passage 1 is the
+# 1 September raid, 2 the Turkish positions of June 2020, 3 the 10 September deployment). Each states facts of
+# passage 3 (001_f4fb8e769c839d13.txt) and gets one thing wrong.
+SCENARIOS = {
+    "unmarked": "The Turkish army deployed reinforcements in Idlib on 10 September. "
+    "Twenty Turkish military vehicles entered the area through the Kafr Luzhin border crossing.",
+    "wrong_passage": "The Turkish army deployed reinforcements in Idlib on 10 September [1]. "
+    "Twenty Turkish military vehicles entered the area through the Kafr Luzhin border crossing [2].",
+    "invented": "Twenty Turkish military vehicles entered the area through the Kafr Luzhin border crossing [3]. "
+    "Turkey also flew 40 fighter jets over Aleppo [3].",
+    "changed_number": "Thirty Turkish military vehicles entered the area through the Kafr Luzhin border "
+    "crossing [3]. The convoy headed towards al-Bara and Kansafra [3].",
+    "altered_quote": 'The monitoring group said the convoy went "to reinforce the Turkish positions there" [3]. '
+    'Its report called the move "a decisive show of strength" [3].',
+}
+
 
 @dataclass
 class Reply:

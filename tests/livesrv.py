@@ -36,15 +36,19 @@ def live_server(settings: Any, deps: Any, name: str = "app") -> str:
     """Base URL of the app called name (one per name and process), serving the given settings and deps."""
     if name in _servers:
         return _servers[name]
-    import uvicorn
-
     from app.web.api import create_app
+
+    _servers[name] = serve_app(create_app(settings, deps))
+    return _servers[name]
+
+
+def serve_app(app: Any) -> str:
+    """Serve an ASGI app with uvicorn on a free loopback port (in a thread, stopped at exit); its base URL."""
+    import uvicorn
 
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, deps), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -59,8 +63,7 @@ def live_server(settings: Any, deps: Any, name: str = "app") -> str:
         thread.join(timeout=5)
 
     atexit.register(stop)
-    _servers[name] = f"http://127.0.0.1:{port}"
-    return _servers[name]
+    return f"http://127.0.0.1:{port}"
 
 
 def static_server(directory: Path, host: str = "127.0.0.1") -> tuple[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from test_archive import ARTICLE, HTML
 
-from app.core.errors import AdminDisabled, IndexBusy, NotManaged, RateLimited, Unauthorized
+from app.core.errors import AdminDisabled, IndexBusy, NotAdmin, NotManaged, RateLimited
 from app.core.settings import Settings
 from app.ingest import ingest, lock_for
 from app.web.api import create_app
@@ -96,7 +96,7 @@ def test_without_a_configured_token_the_archive_is_off(base, app):
 def test_a_wrong_or_missing_token_is_401(client, headers):
     for method, path in [("POST", "/api/documents"), ("GET", "/api/documents"), ("GET", "/api/feedback")]:
         r = client.request(method, path, headers=headers)
-        assert r.status_code == 401 and r.json() == {"error": Unauthorized.message}
+        assert r.status_code == 401 and r.json() == {"error": NotAdmin.message}
         assert r.headers["www-authenticate"] == "Bearer"
         assert TOKEN not in r.text
 

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.answer.citations import cited, is_refusal, normalise, render, sanitise, uncited_paragraphs
+from app.answer.citations import cited, is_refusal, normalise, render, sanitise
 
 FORMATS = ["[{}]", "[{}, {}]", "[{},{}]", "【{}】", "[[{}]]", "({})", "[Passage {}]", "[^{}]", "[{}; {}]"]
 words = st.text(alphabet=st.sampled_from("abcdefgh ijk.,"), min_size=0, max_size=12)
@@ -85,13 +85,6 @@ def test_images_links_and_html_are_not_rendered():
     assert render("<think>plan [3]</think>Answer [2].", 3).text == "Answer [1]."
 
 
-def test_refusal_and_uncited_paragraphs():
+def test_refusal():
     assert is_refusal("The articles don’t say.") and is_refusal("The passages do not contain that.")
     assert not is_refusal("The articles say the army moved [1].")
-    assert (
-        uncited_paragraphs(
-            "The army moved north in the night, sources said [1].\n\n"
-            "It was also reported that many people left the city that week."
-        )
-        == 1
-    )

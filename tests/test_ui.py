@@ -156,3 +156,50 @@ def test_gradio_client_chat_endpoint(seed_settings, deps):
     assert "al-Bara" in follow["answer"]
     with pytest.raises(Exception, match="at most 1000 characters"):
         client.predict(question="", history=[], api_name="/chat")
+
+
+def test_notes_and_unsupported_marks_are_visible():
+    a = Answer(
+        question="q",
+        answer="Turkey sent 20 vehicles [1]. Turkey flew jets over Aleppo (unsupported).",
+        refused=False,
+        mode="llm",
+        citations=[Citation(id=1, source="a.txt", title="T", published=None, quote="q", start=0, end=1)],
+        warnings=["1 claim of the model's answer matched no passage and was marked (unsupported)."],
+    )
+    html = turn_html(2, "q", a, lambda s: None)
+    inert(html)
+    assert '<span class="sx-unsupported">(unsupported)</span>' in html
+    assert (
+        '<div class="sx-notes" role="note" aria-label="About this answer"><div class="sx-note">1 claim'
+        in html
+    )
+    assert html.index("sx-notes") < html.index("sx-sources")  # between the answer and its sources
+    assert "sx-notes" not in turn_html(
+        2, "q", Answer(question="q", answer="x", refused=True, mode="llm"), str
+    )
+
+
+def test_chat_streams_the_model_text_then_shows_the_checked_answer(llm_deps, server):
+    """What the chat page renders turn by turn: the model's raw text while it streams, then the checked answer
+    (the invented claim gone, its chip and source in place, a note saying a claim was removed)."""
+    import anyio
+
+    from app.answer import Service
+    from tests.fake_openai import SCENARIOS
+
+    server.push(SCENARIOS["invented"])
+    service = Service(llm_deps.settings, llm_deps)
+
+    async def collect() -> list[str]:
+        text_of = llm_deps.retriever.store.document_text
+        out = []
+        async for partial, final in service.stream("What did Turkey deploy in September?", [], "t"):
+            out.append(turn_html(1, "q", final, text_of, partial))
+        return out
+
+    shown = anyio.run(collect)
+    partials, final = shown[:-1], shown[-1]
+    assert any("40 fighter jets" in h and "sx-pending" in h for h in partials)
+    assert "40 fighter jets" not in final and 'class="sx-chip"' in final and "sx-pending" not in final
+    assert "matched no passage and was removed" in final and 'role="note"' in final

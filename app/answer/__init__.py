@@ -1,6 +1,6 @@
 """Answering: question analysis, follow-up resolution, hybrid retrieval over the store, the offline extractive
-engine, the LLM engine with its prompts and token budget, citation checks, and the service (admission gate,
-rate limit) that the web layer calls.
+engine, the LLM engine with its prompts and token budget, the claim-by-claim check of model answers
+(claims, support, quotes), and the service (admission gate, rate limit) that the web layer calls.
 
 Its entry points are `answer(question, history, deps)`, `stream_answer` and `Service`. It may import
 `app.store`, `app.text` and `app.core`, never `app.ingest` or `app.web`."""

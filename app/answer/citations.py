@@ -99,12 +99,6 @@ def cited(text: str) -> list[int]:
     return [int(n) for n in _OUT.findall(text)]
 
 
-def uncited_paragraphs(text: str, min_words: int = 8) -> int:
-    """How many substantive paragraphs carry no marker at all."""
-    paras = [p for p in re.split(r"\n\s*\n", text) if len(p.split()) >= min_words]
-    return sum(1 for p in paras if not _OUT.search(p))
-
-
 def strip_markers(text: str) -> str:
     """Text without [k] markers (for history sent back to the model)."""
     return _SPACE_BEFORE_PUNCT.sub(r"\1", re.sub(r"[ \t]*\[\d+\]", "", text))

@@ -9,19 +9,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from app.answer.citations import is_refusal, render, strip_markers, uncited_paragraphs
+from app.answer.citations import is_refusal, render, strip_markers
+from app.answer.claims import check_claims
 from app.answer.prompts import load_prompts
+from app.answer.support import RULES, SupportRules
 from app.answer.tokens import TokenCounter, fit
 from app.core.errors import LLM_FALLBACK
+from app.core.protocols import Embedder
 from app.core.settings import Settings
-from app.core.types import REFUSAL, Answer, Citation, Hit, Query
+from app.core.types import REFUSAL, Answer, Hit, Query
 
 log = logging.getLogger("sourced")
 
-LLM_UNCITED = (
-    "The language model's answer cited no passage, so this answer was written extractively from the articles."
+LLM_UNSUPPORTED = (
+    "No claim in the language model's answer could be matched to a passage, so this answer was written "
+    "extractively from the articles."
 )
-LLM_PARTLY_UNCITED = "Parts of this answer cite no passage; check them against the sources."
 Fallback = Callable[[str], Answer]
 Messages = list[dict[str, str]]
 
@@ -173,10 +176,18 @@ def _one_line(text: str, limit: int) -> str | None:
 
 
 class LLMEngine:
-    """Condenses follow-ups, writes answers from passages, and keeps only citations that name a passage."""
+    """Condenses follow-ups, writes answers from passages, and keeps only the claims a passage supports."""
 
-    def __init__(self, settings: Settings, backend: ChatBackend | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        backend: ChatBackend | None = None,
+        rules: SupportRules = RULES,
+    ) -> None:
         self.settings = settings
+        self.embedder = embedder  # judges paraphrased claims against passage sentences
+        self.rules = rules
         self.backend: ChatBackend = backend or OpenAIBackend(settings)
         self.prompts = load_prompts(settings.prompts_dir)
         self.counter = TokenCounter(settings.llm_model)
@@ -256,34 +267,28 @@ class LLMEngine:
         return final
 
     def finish(self, query: Query, raw: str, passages: list[Hit], fallback: Fallback) -> Answer:
-        """Verify the model's citations against the passages it was given."""
+        """Check the model's answer claim by claim against the passages it was given (app/answer/claims.py)."""
         marked = render(raw, len(passages))
         text = marked.text
         if not text:
             return fallback(LLM_FALLBACK)
         if is_refusal(text) and (not marked.order or len(strip_markers(text).split()) <= 12):
             return Answer(question=query.question, answer=REFUSAL, refused=True, mode="llm")
-        if not marked.order:
-            return fallback(LLM_UNCITED)
-        citations = [
-            Citation(
-                id=i,
-                source=h.source,
-                title=h.title,
-                published=h.published,
-                quote=h.text,
-                start=h.start,
-                end=h.end,
-                publisher=h.publisher,
-            )
-            for i, h in enumerate((passages[n - 1] for n in marked.order), 1)
-        ]
-        warnings = [LLM_PARTLY_UNCITED] if uncited_paragraphs(text) else []
+        checked = check_claims(
+            text,
+            marked.order,
+            passages,
+            self.embedder,
+            self.rules,
+            keep_unsupported=self.settings.keep_unsupported_claims,
+        )
+        if not checked.supported:
+            return fallback(LLM_UNSUPPORTED)
         return Answer(
             question=query.question,
-            answer=text,
+            answer=checked.text,
             refused=False,
             mode="llm",
-            citations=citations,
-            warnings=warnings,
+            citations=checked.citations,
+            warnings=checked.warnings,
         )

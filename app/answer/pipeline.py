@@ -59,7 +59,7 @@ def load_deps(settings: Settings, llm: LLMEngine | None = None) -> Deps:
     if llm is None and settings.use_llm():
         from app.answer.llm import LLMEngine
 
-        llm = LLMEngine(settings)
+        llm = LLMEngine(settings, embedder)
     answerability, reader = load_reader(settings)
     return Deps(settings, Retriever(store, embedder, settings), embedder, llm, answerability, reader)
 

@@ -7,7 +7,7 @@ import importlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
 import anyio
@@ -101,7 +101,7 @@ class Service:
 
     async def stream(
         self, question: Any, history: Any, client: str
-    ) -> AsyncIterator[tuple[str, Answer | None]]:
+    ) -> AsyncGenerator[tuple[str, Answer | None], None]:
         """Like ask, but yields (partial text, None) then ("", answer) as stream_answer does."""
         deps = self.ready()
         self.rate.check(client)

@@ -48,6 +48,11 @@ class Busy(SourcedError):
     status = 503
 
 
+class Unauthorized(SourcedError):
+    message = "A valid API key is required: send it as the header 'Authorization: Bearer <key>'."
+    status = 401
+
+
 class RateLimited(SourcedError):
     message = "You are asking too quickly. Please wait a minute and try again."
     status = 429
@@ -58,7 +63,7 @@ class AdminDisabled(SourcedError):
     status = 403
 
 
-class Unauthorized(SourcedError):
+class NotAdmin(SourcedError):
     message = "This needs the admin token, sent as: Authorization: Bearer <token>."
     status = 401
 

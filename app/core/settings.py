@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -142,6 +142,11 @@ class Settings(BaseSettings):
     llm_context_window: int = Field(16_000, description="Model context in tokens.")
     llm_max_output_tokens: int = Field(512, description="Tokens reserved for the answer.")
     llm_temperature: float = Field(0.1, description="Sampling temperature.")
+    keep_unsupported_claims: bool = Field(
+        False,
+        description="Keep claims of a model's answer that no passage supports, marked (unsupported) and "
+        "uncited, instead of removing them (contradicted and misquoting claims are always removed).",
+    )
 
     # Server
     host: str = Field("127.0.0.1", description="Address to bind.")
@@ -172,6 +177,25 @@ class Settings(BaseSettings):
     def feedback_file(self) -> Path:
         """Where feedback is kept: beside the index unless set."""
         return self.feedback_path or self.index_dir / "feedback.sqlite3"
+
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Bearer tokens accepted on /v1/* and /api/* (SOURCED_API_KEYS, comma-separated). "
+        "None (the default): those routes are open. The chat page and /healthz stay open either way.",
+    )
+    api_max_body_bytes: int = Field(
+        1_000_000,
+        description="Largest /v1/chat/completions body accepted (OpenAI clients send the whole conversation; "
+        "turns beyond the history limits are dropped, oldest first).",
+    )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        """SOURCED_API_KEYS=key1,key2 (blank entries dropped)."""
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
 
     def llm_configured(self) -> bool:
         """True when an OpenAI key or an OpenAI-compatible base URL is set."""

@@ -65,3 +65,5 @@ class Query:
 
 
 REFUSAL = "The articles don't say. I couldn't find this in the indexed articles, so I won't guess."
+# Marks a claim of a model's answer that no passage supports, kept when keep_unsupported_claims is set.
+UNSUPPORTED_MARK = "(unsupported)"

@@ -1,5 +1,6 @@
-"""One FastAPI app: POST /api/ask, the archive (/api/documents), feedback (/api/feedback), the admin page
-(/admin), GET /healthz, GET /widget.js, and the Gradio chat mounted at /."""
+"""One FastAPI app: POST /api/ask, the OpenAI-compatible /v1, the archive (/api/documents), feedback
+(/api/feedback), the admin page (/admin), GET /healthz, GET /widget.js, and the Gradio chat mounted at /.
+With api_keys set, /api/* and /v1/* need a bearer token."""
 
 from __future__ import annotations
 
@@ -18,16 +19,18 @@ from fastapi.responses import JSONResponse, Response  # noqa: E402
 from starlette.exceptions import HTTPException  # noqa: E402
 
 from app.answer import Deps, Service  # noqa: E402
-from app.core.errors import INTERNAL, SourcedError  # noqa: E402
+from app.core.errors import INTERNAL, SourcedError, Unauthorized  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.feedback import FeedbackLog  # noqa: E402
 from app.ingest import Archive  # noqa: E402
 from app.web.admin import admin_router  # noqa: E402
-from app.web.clients import client_key, networks  # noqa: E402
+from app.web.auth import authorised, client_of, protected  # noqa: E402
+from app.web.clients import networks  # noqa: E402
 from app.web.documents import documents_router  # noqa: E402
 from app.web.feedback import feedback_router  # noqa: E402
 from app.web.http import BadRequest, error  # noqa: E402
 from app.web.logs import install_redaction  # noqa: E402
+from app.web.openai_api import build_router, is_openai_path, openai_error  # noqa: E402
 from app.web.theme import CSS, HEAD, theme  # noqa: E402
 from app.web.ui import build_ui  # noqa: E402
 from app.web.widget import WIDGET_JS  # noqa: E402
@@ -47,6 +50,13 @@ BLOCKED = (
     "/docs",
     "/redoc",
 )
+
+
+def fail(status: int, message: str, path: str = "") -> JSONResponse:
+    """Every API error in one shape: {"error": message}, or OpenAI's shape under /v1."""
+    if is_openai_path(path):
+        return openai_error(status, message)
+    return error(status, message, {"WWW-Authenticate": "Bearer"} if status == 401 else None)
 
 
 def body_limit(settings: Settings) -> int:
@@ -94,12 +104,13 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     archive = Archive(settings, service.deps.embedder if service.deps else None)
     app = FastAPI(title="Sourced", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.service = service
+    app.state.trusted_networks = nets  # read by auth.client_of
     # Always configured, so Gradio adds no CORS of its own; empty by default: no foreign origin is granted.
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST"],
-        allow_headers=["content-type"],
+        allow_headers=["content-type", "authorization"],
         allow_credentials=False,
     )
 
@@ -108,23 +119,28 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
         path = request.url.path
         if any(path.startswith(b) for b in BLOCKED):
             return error(404, "Not found.")
+        # CORS preflights carry no credentials; the request that follows them does.
+        if request.method != "OPTIONS" and protected(path):
+            if not authorised(request.headers.get("authorization"), settings):
+                return fail(401, Unauthorized.message, path)
         try:
             return await call_next(request)
         except Exception:  # noqa: BLE001 - never show a trace
             log.exception("request failed: %s %s", request.method, path)
-            return error(500, INTERNAL)
+            return fail(500, INTERNAL, path)
 
     @app.exception_handler(SourcedError)
-    async def on_sourced(_: Request, exc: SourcedError) -> JSONResponse:
-        return error(exc.status, str(exc), {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
+    async def on_sourced(request: Request, exc: SourcedError) -> JSONResponse:
+        return fail(exc.status, str(exc), request.url.path)
 
     @app.exception_handler(RequestValidationError)
-    async def on_invalid(_: Request, __: RequestValidationError) -> JSONResponse:
-        return error(400, "The request is malformed.")
+    async def on_invalid(request: Request, __: RequestValidationError) -> JSONResponse:
+        return fail(400, "The request is malformed.", request.url.path)
 
     @app.exception_handler(HTTPException)
-    async def on_http(_: Request, exc: HTTPException) -> JSONResponse:
-        return error(exc.status_code, "Not found." if exc.status_code == 404 else "The request was refused.")
+    async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
+        message = "Not found." if exc.status_code == 404 else "The request was refused."
+        return fail(exc.status_code, message, request.url.path)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -137,11 +153,10 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     @app.post("/api/ask")
     async def ask(request: Request) -> JSONResponse:
         question, history = parse_ask(await request.body(), settings)
-        peer = request.client.host if request.client else None
-        result = await service.ask(
-            question, history, client_key(peer, request.headers.get("x-forwarded-for"), nets)
-        )
+        result = await service.ask(question, history, client_of(request))
         return JSONResponse(result.to_dict())
+
+    app.include_router(build_router(service))
 
     @app.get("/widget.js")
     async def widget() -> Response:

@@ -43,7 +43,7 @@ def install_redaction(settings: Settings) -> RedactFilter:
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     tok = settings.chroma_token.get_secret_value() if settings.chroma_token else ""
     admin = settings.admin_token.get_secret_value() if settings.admin_token else ""
-    f = RedactFilter((key, tok, admin))
+    f = RedactFilter((key, tok, admin, *(k.get_secret_value() for k in settings.api_keys)))
     for name in ("", "sourced", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "openai", "gradio"):
         lg = logging.getLogger(name)
         lg.addFilter(f)

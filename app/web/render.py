@@ -7,9 +7,11 @@ import re
 from collections.abc import Callable
 from html import escape
 
-from app.core.types import Answer, Citation
+from app.core.types import UNSUPPORTED_MARK, Answer, Citation
 
 _MARK = re.compile(r"\[(\d+)\]")
+_UNSUPPORTED = f'<span class="sx-unsupported">{UNSUPPORTED_MARK}</span>'
+
 CONTEXT_CHARS = 360  # most characters shown on each side of a quote inside a long paragraph
 
 TextOf = Callable[[str], "str | None"]
@@ -44,7 +46,7 @@ def answer_html(text: str, cites: dict[int, str]) -> str:
     """Escaped answer text whose [n] markers become buttons revealing source n (cites: n -> element id)."""
     out, pos = [], 0
     for m in _MARK.finditer(text):
-        out.append(esc(text[pos : m.start()]))
+        out.append(_plain(text[pos : m.start()]))
         n = int(m.group(1))
         if n in cites:
             out.append(
@@ -54,8 +56,21 @@ def answer_html(text: str, cites: dict[int, str]) -> str:
         else:
             out.append(esc(m.group(0)))
         pos = m.end()
-    out.append(esc(text[pos:]))
+    out.append(_plain(text[pos:]))
     return "".join(out)
+
+
+def _plain(text: str) -> str:
+    """Escaped text, with the mark of an unsupported claim set apart."""
+    return esc(text).replace(UNSUPPORTED_MARK, _UNSUPPORTED)
+
+
+def notes_html(warnings: list[str]) -> str:
+    """What the checks changed or removed, as a visible notice under the answer."""
+    if not warnings:
+        return ""
+    items = "".join(f'<div class="sx-note">{esc(w)}</div>' for w in warnings)
+    return f'<div class="sx-notes" role="note" aria-label="About this answer">{items}</div>'
 
 
 def sources_html(turn: int, a: Answer, text_of: TextOf) -> str:
@@ -121,7 +136,7 @@ def turn_html(
     else:
         ids = {c.id: f"sx-{turn}-{c.id}" for c in a.citations}
         cls = "sx-bubble sx-refused" if a.refused else "sx-bubble"
-        notes = "".join(f'<div class="sx-note">{esc(w)}</div>' for w in a.warnings)
+        notes = notes_html(a.warnings)
         body = f'<div class="{cls}">{answer_html(a.answer, ids)}</div>{notes}{sources_html(turn, a, text_of)}'
         if answer_id:
             body += actions_html()
