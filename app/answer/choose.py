@@ -147,7 +147,7 @@ def _choice(
     sp = spans.get(s.hit.id) if c.reader_in_sentence else None
     if sp is not None:
         start, end = s.hit.start + sp.start, s.hit.start + sp.end
-    elif reader is None and (found := heuristic_span(s.text, c.info)) is not None:
+    elif reader is None and s.pinpoint and (found := heuristic_span(s.text, c.info)) is not None:
         start, end = s.start + found[0], s.start + found[1]
     else:
         return Choice(sentence=s, prob=prob)

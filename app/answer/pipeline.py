@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from app.answer.answerability import MODELS, AnswerabilityModel
-from app.answer.choose import Choice, SpanReader, choose
+from app.answer.choose import SpanReader, choose
 from app.answer.compose import refusal, sentences_answer, short_answer
 from app.answer.extractive import Scored, score_sentences, select
 from app.answer.kinds import SHORT_KINDS, Kind, asks_for_one, question_kind
@@ -210,15 +210,13 @@ def extractive_answer(query: Query, hits: list[Hit], deps: Deps, warning: str | 
         return sentences_answer(
             query, [best.sentence], warnings, prefix=yes_or_no(query.question, best.sentence.text)
         )
-    return sentences_answer(query, _one_or_two(choices), warnings)
+    return sentences_answer(
+        query, _one_or_two(best.sentence, picked + [c.sentence for c in choices[1:]]), warnings
+    )
 
 
-def _one_or_two(choices: list[Choice]) -> list[Scored]:
-    """The best sentence, and the next one of the same passage when it also holds the answer."""
-    best = choices[0].sentence
-    nxt = [
-        c.sentence
-        for c in choices[1:]
-        if c.sentence.hit.id == best.hit.id and c.sentence.rank == best.rank + 1
-    ]
-    return sorted([best, *nxt[:1]], key=lambda x: x.start)
+def _one_or_two(best: Scored, others: list[Scored]) -> list[Scored]:
+    """The best sentence, and the next one of its passage when the rules or the model also chose it (a news
+    lead is often completed by the sentence after it: "... deployed reinforcements." "20 vehicles ...")."""
+    nxt = [s for s in others if s.hit.id == best.hit.id and s.rank == best.rank + 1]
+    return [best, *nxt[:1]]

@@ -8,25 +8,29 @@ from __future__ import annotations
 
 import re
 
-from app.answer.question import NAME, QuestionInfo
+from app.answer.question import QuestionInfo
 from app.text.dates import DATE_EXPRESSION
 from app.text.words import terms
 
 NUMBER = re.compile(
     r"(?:[$€£]\s?)?\b\d[\d,.]*(?:\s?(?:%|per cent|percent|million|billion|thousand|trillion|km|kilometres|"
-    r"kilometers|miles|metres|meters|tonnes|tons|years|people|soldiers))?\b"
-    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|dozens?|hundreds|thousands|millions)(?:[\s-](?:one|two|three|four|five|six|seven|"
-    r"eight|nine|hundred|thousand|million))*\b",
+    r"kilometers|miles|metres|meters|tonnes|tons))?\b",
+    re.IGNORECASE,
+)
+# Numbers in words, tried only when no digits are there ("hundreds" is vaguer than "1.5 million").
+NUMBER_WORDS = re.compile(
+    r"\b(?:(?:nearly |almost |about |some |over )?a (?:million|billion|thousand|hundred)|"
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|dozens?|hundreds|thousands|millions)(?:[\s-](?:of\s)?(?:one|two|three|four|five|six|"
+    r"seven|eight|nine|hundred|thousands?|millions?))*\b",
     re.IGNORECASE,
 )
 YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
-    "number": (NUMBER,),
+    "number": (NUMBER, NUMBER_WORDS),
     "date": (DATE_EXPRESSION, YEAR),
-    "entity": (NAME,),
-    "place": (NAME,),
 }
+# Names are left to the span reader: the nearest capitalised phrase is too often the wrong one in news prose.
 
 
 def heuristic_span(sentence: str, info: QuestionInfo) -> tuple[int, int] | None:
@@ -35,16 +39,19 @@ def heuristic_span(sentence: str, info: QuestionInfo) -> tuple[int, int] | None:
     if not patterns:
         return None
     qterms = set(info.terms)
-    anchors = [m.start() for m in re.finditer(r"[\w'’-]+", sentence) if set(terms(m.group(0))) & qterms]
+    anchors = [
+        (m.start(), m.end()) for m in re.finditer(r"[\w'’-]+", sentence) if set(terms(m.group(0))) & qterms
+    ]
     best: tuple[int, int, int] | None = None
     for pattern in patterns:
         for m in pattern.finditer(sentence):
-            if m.start() == 0 and pattern is NAME:
-                continue  # a capitalised first word is usually the sentence's subject, not a name
+            if info.answer_type == "number" and YEAR.fullmatch(m.group(0)):
+                continue  # "how many" is not answered by a year
             found = set(terms(m.group(0)))
             if not found or found <= qterms:
                 continue  # the question's own words are not its answer
-            dist = min((abs(m.start() - a) for a in anchors), default=len(sentence))
+            # characters between the phrase and the nearest question word, on either side
+            dist = min((max(0, a0 - m.end(), m.start() - a1) for a0, a1 in anchors), default=len(sentence))
             if best is None or dist < best[0]:
                 best = (dist, m.start(), m.end())
         if best is not None:
