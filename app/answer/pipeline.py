@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app.answer.extractive import Scored, score_sentences, select
+from app.answer.finish import finish
 from app.answer.question import analyse_question
 from app.answer.retrieval import Retriever
 from app.core.errors import BadHistory, BadQuestion, IndexMissing
@@ -140,18 +141,20 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
         return
     query = condense(q, hist)
     if deps.llm is None:
-        yield "", extractive_answer(query, deps.retriever.retrieve(query.search_text), deps)
+        hits = deps.retriever.retrieve(query.search_text)
+        yield "", finish(extractive_answer(query, hits, deps), hits, deps.retriever, deps.settings)
         return
     condensed = deps.llm.condense(query, hist)  # a no-op without history
     query = condensed.query
     hits = deps.retriever.retrieve(query.search_text)
-    yield from deps.llm.stream(
+    for partial, final in deps.llm.stream(
         query,
         hits,
         hist,
         fallback=lambda w: extractive_answer(query, hits, deps, w),
         after_fault=condensed.faulted,
-    )
+    ):
+        yield partial, (finish(final, hits, deps.retriever, deps.settings) if final else None)
 
 
 def extractive_answer(query: Query, hits: list[Hit], deps: Deps, warning: str | None = None) -> Answer:

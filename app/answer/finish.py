@@ -1,0 +1,19 @@
+"""What every final answer passes through before it is returned: honest refusals that say what the archive
+covers, and (for answers) the news-specific touches added by later hooks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from app.answer.coverage import honest_refusal
+from app.answer.retrieval import Retriever
+from app.core.settings import Settings
+from app.core.types import Answer, Hit
+
+
+def finish(a: Answer, hits: list[Hit], retriever: Retriever, settings: Settings) -> Answer:
+    """A refusal names the archive's coverage and the closest articles; it keeps no citations and no [n]."""
+    if a.refused:
+        text = honest_refusal(retriever.docs.values(), hits, settings.refusal_closest_articles)
+        return replace(a, answer=text, citations=[], disagreements=[])
+    return a
