@@ -9,7 +9,7 @@ from functools import lru_cache
 from app.core.protocols import Embedder
 from app.core.settings import Settings
 from app.core.types import Hit
-from app.store.chroma import DocRecord, Store
+from app.store.chroma import DocRecord, Store, events_of
 from app.store.keyword import KeywordIndex
 
 
@@ -85,6 +85,7 @@ class Retriever:
                     end=int(meta["end"]),
                     score=fused[pid],
                     dense=sim,
+                    events=events_of(meta),
                 )
             )
             if len(hits) >= k:
