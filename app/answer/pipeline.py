@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from app.answer.current import prefer_newest
 from app.answer.extractive import Scored, score_sentences, select
 from app.answer.finish import finish
 from app.answer.question import analyse_question
 from app.answer.retrieval import Retriever
+from app.answer.timeq import TimeWindow, narrow, strip_time, time_window
 from app.core.errors import BadHistory, BadQuestion, IndexMissing
 from app.core.protocols import Embedder
 from app.core.settings import Settings
@@ -140,13 +142,19 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
         )
         return
     query = condense(q, hist)
+    window = time_window(query.standalone, deps.retriever.newest)
+    # Only a time the question asks about ("in 2020", "since June") steers retrieval; a year that names a
+    # thing ("the 2020 offensive") is left to the reader, like any other word.
+    steer = window if window.adverbial else None
     if deps.llm is None:
-        hits = deps.retriever.retrieve(query.search_text)
-        yield "", finish(extractive_answer(query, hits, deps), hits, deps.retriever, deps.settings)
+        hits = deps.retriever.retrieve(query.search_text, window=steer)
+        a = extractive_answer(*timed(query, hits, window), deps, window=window)
+        a = replace(a, question=query.question)
+        yield "", finish(a, hits, deps.retriever, deps.settings, window)
         return
     condensed = deps.llm.condense(query, hist)  # a no-op without history
     query = condensed.query
-    hits = deps.retriever.retrieve(query.search_text)
+    hits = deps.retriever.retrieve(query.search_text, window=steer)
     for partial, final in deps.llm.stream(
         query,
         hits,
@@ -154,15 +162,36 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
         fallback=lambda w: extractive_answer(query, hits, deps, w),
         after_fault=condensed.faulted,
     ):
-        yield partial, (finish(final, hits, deps.retriever, deps.settings) if final else None)
+        yield partial, (finish(final, hits, deps.retriever, deps.settings, window) if final else None)
 
 
-def extractive_answer(query: Query, hits: list[Hit], deps: Deps, warning: str | None = None) -> Answer:
+def timed(query: Query, hits: list[Hit], window: TimeWindow) -> tuple[Query, list[Hit]]:
+    """The question as the reader sees it, without its time phrase, and only the passages dated in the window
+    it names ("in 2020", "since June 2020"): a passage that can't be placed in that time doesn't answer."""
+    if not window.adverbial and not window.present:
+        return query, hits
+    reader = replace(
+        query, question=strip_time(query.question, window), standalone=strip_time(query.standalone, window)
+    )
+    if window.adverbial and window.bounded:
+        hits = [part for h in hits for part in narrow(h, window)]
+    return reader, hits
+
+
+def extractive_answer(
+    query: Query,
+    hits: list[Hit],
+    deps: Deps,
+    warning: str | None = None,
+    window: TimeWindow | None = None,
+) -> Answer:
     """The offline engine's answer: chosen sentences, each group followed by its [n]."""
     warnings = [warning] if warning else []
     qvec = deps.retriever.embed_query(query.standalone)  # cached when retrieval used the same text
     scored = score_sentences(query, hits, deps.embedder, deps.retriever.keyword, deps.settings, qvec)
     chosen = select(scored, deps.settings)
+    if chosen and window is not None and window.present:
+        chosen = prefer_newest(scored, deps.settings) or chosen
     if not chosen:
         return Answer(
             question=query.question, answer=REFUSAL, refused=True, mode="extractive", warnings=warnings
