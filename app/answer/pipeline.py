@@ -12,6 +12,7 @@ from app.answer.extractive import Scored, score_sentences, select
 from app.answer.finish import finish
 from app.answer.question import analyse_question
 from app.answer.retrieval import Retriever
+from app.answer.timeline import asks_for_timeline, build_timeline, timeline_answer
 from app.answer.timeq import TimeWindow, narrow, strip_time, time_window
 from app.core.errors import BadHistory, BadQuestion, IndexMissing
 from app.core.protocols import Embedder
@@ -146,6 +147,11 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
     # Only a time the question asks about ("in 2020", "since June") steers retrieval; a year that names a
     # thing ("the 2020 offensive") is left to the reader, like any other word.
     steer = window if window.adverbial else None
+    if asks_for_timeline(query.standalone, window):
+        tl = build_timeline(query.standalone, deps.retriever, deps.settings)
+        hits = deps.retriever.retrieve(query.search_text, window=steer) if not tl.events else []
+        yield "", finish(timeline_answer(q, tl), hits, deps.retriever, deps.settings)
+        return
     if deps.llm is None:
         hits = deps.retriever.retrieve(query.search_text, window=steer)
         a = extractive_answer(*timed(query, hits, window), deps, window=window)

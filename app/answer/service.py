@@ -13,9 +13,10 @@ from typing import Any
 import anyio
 
 from app.answer.pipeline import Deps, answer, load_deps, stream_answer
+from app.answer.timeline import timeline
 from app.core.errors import INTERNAL, Busy, RateLimited, SourcedError
 from app.core.settings import Settings
-from app.core.types import Answer
+from app.core.types import Answer, Timeline
 
 log = logging.getLogger("sourced")
 MAX_CLIENTS = 10_000  # rate-limit entries kept before the oldest are dropped
@@ -90,6 +91,13 @@ class Service:
         self.rate.check(client)
         async with self.gate.slot():
             return await anyio.to_thread.run_sync(answer, question, history, deps)
+
+    async def timeline(self, query: Any, client: str) -> Timeline:
+        """A timeline of the subject, in a worker thread, within the same gate and rate limit as answers."""
+        deps = self.ready()
+        self.rate.check(client)
+        async with self.gate.slot():
+            return await anyio.to_thread.run_sync(timeline, query, deps.retriever, deps.settings)
 
     async def stream(
         self, question: Any, history: Any, client: str

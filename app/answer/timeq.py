@@ -62,6 +62,10 @@ class TimeWindow:
     def bounded(self) -> bool:
         return self.lo is not None or self.hi is not None
 
+    def holds(self, lo: date, hi: date) -> bool:
+        """Whether the whole period lo..hi lies in the window."""
+        return (self.lo is None or lo >= self.lo) and (self.hi is None or hi <= self.hi)
+
     def contains(self, lo: date, hi: date) -> bool:
         """Whether the period lo..hi overlaps the window."""
         return (self.lo is None or hi >= self.lo) and (self.hi is None or lo <= self.hi)

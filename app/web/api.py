@@ -1,4 +1,4 @@
-"""One FastAPI app: POST /api/ask, GET /healthz, GET /widget.js, and the Gradio chat mounted at /."""
+"""One FastAPI app: POST /api/ask, GET /api/timeline?q=, GET /healthz, GET /widget.js, and the Gradio chat at /."""
 
 from __future__ import annotations
 
@@ -142,6 +142,11 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     async def ask(request: Request) -> JSONResponse:
         question, history = parse_ask(await request.body(), settings)
         result = await service.ask(question, history, _client(request))
+        return JSONResponse(result.to_dict())
+
+    @app.get("/api/timeline")
+    async def timeline(request: Request, q: str = "") -> JSONResponse:
+        result = await service.timeline(q, _client(request))
         return JSONResponse(result.to_dict())
 
     @app.get("/widget.js")

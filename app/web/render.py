@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from html import escape
 
-from app.core.types import Answer, Citation
+from app.core.types import Answer, Citation, Timeline
 
 _MARK = re.compile(r"\[(\d+)\]")
 CONTEXT_CHARS = 360  # most characters shown on each side of a quote inside a long paragraph
@@ -108,3 +108,28 @@ def empty_html(examples: list[str]) -> str:
 def chat_html(parts: list[str], examples: list[str]) -> str:
     """The whole conversation."""
     return f'<div class="sx-chat">{"".join(parts) if parts else empty_html(examples)}</div>'
+
+
+def timeline_html(t: Timeline | None, error: str | None = None) -> str:
+    """A timeline as an ordered list: date, publisher, the cited sentence, and where it is."""
+    if error is not None:
+        return f'<div class="sx-bubble sx-error" role="alert">{esc(error)}</div>'
+    if t is None:
+        return '<div class="sx-tl-empty">Name a subject ("Turkish deployments in Idlib") to see its dated events.</div>'
+    if not t.events:
+        return '<div class="sx-tl-empty">No dated events on this subject in the indexed articles.</div>'
+    items = []
+    for ev in t.events:
+        c = ev.citation
+        items.append(
+            f'<li><time datetime="{esc(ev.date)}">{esc(ev.label)}</time>'
+            f"{f'<span class=sx-meta>{esc(c.publisher)}</span>' if c.publisher else ''}"
+            f"<q>{esc(' '.join(c.quote.split()))}</q>"
+            f'<div class="sx-file">{esc(c.title or c.source)} · {esc(c.source)} · chars {c.start}–{c.end}</div></li>'
+        )
+    note = (
+        f'<div class="sx-note">{t.undated} more sentences on this subject name no date that can be placed.</div>'
+        if t.undated
+        else ""
+    )
+    return f'<ol class="sx-timeline">{"".join(items)}</ol>{note}'

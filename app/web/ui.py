@@ -13,7 +13,7 @@ from app.answer import Service
 from app.core.errors import INTERNAL, SourcedError
 from app.core.types import Answer
 from app.web.assets import static_text
-from app.web.render import chat_html, turn_html
+from app.web.render import chat_html, timeline_html, turn_html
 
 log = logging.getLogger("sourced")
 EXAMPLES = [
@@ -78,6 +78,17 @@ def build_ui(service: Service) -> gr.Blocks:
             html = await render(n, q, None, error=INTERNAL)
             yield chat_html(shown + [html], EXAMPLES), turns + [{"q": q, "a": None, "html": html}], "", hide
 
+    async def show_timeline(query: str, request: gr.Request) -> str:
+        if not (query or "").strip():
+            return timeline_html(None)
+        try:
+            return timeline_html(await service.timeline(query, _client(request)))
+        except SourcedError as exc:
+            return timeline_html(None, error=str(exc))
+        except Exception:  # noqa: BLE001 - users see a fixed text, the log gets the trace
+            log.exception("timeline failed")
+            return timeline_html(None, error=INTERNAL)
+
     def new_chat() -> tuple[str, list[Turn], str, Any]:
         return chat_html([], EXAMPLES), [], "", gr.update(visible=True)
 
@@ -121,6 +132,17 @@ def build_ui(service: Service) -> gr.Blocks:
             elem_id="sx-box",
             container=False,
         )
+        with gr.Accordion("Timeline", open=False, elem_id="sx-tl"):
+            tl_box = gr.Textbox(
+                show_label=False,
+                placeholder="A subject, e.g. Turkish deployments in Idlib",
+                lines=1,
+                max_length=settings.max_question_chars,
+                submit_btn="Show timeline",
+                container=False,
+            )
+            tl_out = gr.HTML(timeline_html(None), padding=False, apply_default_css=False)
+        tl_box.submit(show_timeline, [tl_box], tl_out, api_visibility="private", show_progress="hidden")
         turns = gr.State([])
         outs = [board, turns, box, examples]
         box.submit(respond, [box, turns], outs, api_visibility="private", show_progress="hidden")
