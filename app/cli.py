@@ -102,6 +102,11 @@ def format_answer(a: dict[str, Any]) -> str:
         lines.append(
             f"  [{c['id']}] {c['title']} ({c['source']}{'; ' + meta if meta else ''}) chars {c['start']}-{c['end']}"
         )
+    for d in a.get("disagreements") or []:
+        figs = "; ".join(
+            f"{f['value']} [{f['citation']}] ({f.get('publisher') or 'unnamed'})" for f in d["figures"]
+        )
+        lines.append(f"  sources differ on {d['subject']}: {figs}")
     for w in a.get("warnings") or []:
         lines.append(f"  note: {w}")
     return "\n".join(lines)

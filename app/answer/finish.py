@@ -8,6 +8,7 @@ from datetime import date
 
 from app.answer.coverage import honest_refusal
 from app.answer.current import label_current
+from app.answer.outlets import disagreements, side_by_side
 from app.answer.retrieval import Retriever
 from app.answer.timeq import TimeWindow
 from app.core.settings import Settings
@@ -23,10 +24,12 @@ def finish(
     today: date | None = None,
 ) -> Answer:
     """A refusal names the archive's coverage and the closest articles; it keeps no citations and no [n].
-    An answer to a question about now is labelled with its article's date."""
+    An answer drawing on several outlets is grouped by outlet, with the figures they disagree on; an answer
+    to a question about now is labelled with its article's date."""
     if a.refused:
         text = honest_refusal(retriever.docs.values(), hits, settings.refusal_closest_articles)
         return replace(a, answer=text, citations=[], disagreements=[])
+    a = side_by_side(replace(a, disagreements=disagreements(a.question, a.citations)))
     if window is not None and window.present:
         a = label_current(a, settings, today or date.today())
     return a

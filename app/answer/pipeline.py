@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from app.answer.current import prefer_newest
 from app.answer.extractive import Scored, score_sentences, select
 from app.answer.finish import finish
+from app.answer.outlets import rival_figures
 from app.answer.question import analyse_question
 from app.answer.retrieval import Retriever
 from app.answer.timeline import asks_for_timeline, build_timeline, timeline_answer
@@ -198,6 +199,8 @@ def extractive_answer(
     chosen = select(scored, deps.settings)
     if chosen and window is not None and window.present:
         chosen = prefer_newest(scored, deps.settings) or chosen
+    if chosen:
+        chosen = rival_figures(query.question, scored, chosen)
     if not chosen:
         return Answer(
             question=query.question, answer=REFUSAL, refused=True, mode="extractive", warnings=warnings

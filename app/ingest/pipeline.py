@@ -199,7 +199,22 @@ def _redate(items: list[tuple[Document, DocRecord]], settings: Settings, store: 
                 ids.append(passage_id(doc.source, doc.content_hash, p.index))
                 metas.append(meta)
         store.set_passage_dates(ids, metas)
-    store.put_documents([(replace(old, dating=DATING_VERSION), doc.text) for doc, old in items])
+    store.put_documents(
+        [
+            (
+                replace(
+                    old,
+                    title=doc.title,
+                    publisher=doc.publisher,
+                    published=doc.published,
+                    dates=doc.dates,
+                    dating=DATING_VERSION,
+                ),
+                doc.text,
+            )
+            for doc, old in items
+        ]
+    )
 
 
 def _commit(

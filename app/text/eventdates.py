@@ -19,7 +19,9 @@ from app.core.types import EventDate, Grain
 from app.text.dates import MONTHS
 from app.text.sentences import split_sentences
 
-DATING_VERSION = 1  # bump when resolution changes: ingest then re-dates unchanged documents
+# Bump when date resolution or the metadata read from documents changes: ingest then re-dates unchanged
+# documents in place (their record's metadata and their passages' date fields; no re-embedding).
+DATING_VERSION = 2
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Words before a bare month name that make it a date ("in March"), not a verb or a name ("May said").

@@ -92,9 +92,23 @@ def turn_html(
     else:
         ids = {c.id: f"sx-{turn}-{c.id}" for c in a.citations}
         cls = "sx-bubble sx-refused" if a.refused else "sx-bubble"
-        notes = "".join(f'<div class="sx-note">{esc(w)}</div>' for w in a.warnings)
+        notes = disagreements_html(a, ids) + "".join(
+            f'<div class="sx-note">{esc(w)}</div>' for w in a.warnings
+        )
         body = f'<div class="{cls}">{answer_html(a.answer, ids)}</div>{notes}{sources_html(turn, a, text_of)}'
     return f'{q}<div class="sx-msg sx-bot" data-turn="{turn}">{body}</div>'
+
+
+def disagreements_html(a: Answer, cites: dict[int, str]) -> str:
+    """'Sources differ on people: 205 [1] (Coast Herald) · 217 [2] (Iberia Daily)', each figure's chip live."""
+    out = []
+    for d in a.disagreements:
+        figs = " · ".join(
+            f"{answer_html(f'{f.value} [{f.citation}]', cites)}{f' ({esc(f.publisher)})' if f.publisher else ''}"
+            for f in d.figures
+        )
+        out.append(f'<div class="sx-disagree" role="note">Sources differ on {esc(d.subject)}: {figs}</div>')
+    return "".join(out)
 
 
 def empty_html(examples: list[str]) -> str:
