@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from app.answer.pipeline import answer
 from tests.test_answers import check_invariants
 
@@ -48,3 +50,26 @@ def test_label_current_unit(seed_settings):
         date(2025, 1, 1),
     )
     assert a.answer == "x [1]" and "no date" in a.warnings[0]
+
+
+def test_according_to_an_outlet_answers_from_that_outlet(deps):
+    d = check_invariants(
+        answer("What did Turkey position in Jabal Al-Zawiya, according to The New Arab?", [], deps)
+    )
+    assert "Atilgan" in d["answer"] and {c["publisher"] for c in d["citations"]} == {"The New Arab"}
+
+
+@pytest.mark.parametrize(
+    ("question", "outlet"),
+    [
+        ("What did Turkey deploy, according to The New Arab?", "The New Arab"),
+        ("What did Al Jazeera report about Aleppo?", None),  # not an indexed outlet
+        ("What did Pentapostagma's report say?", "Pentapostagma"),
+        ("Did Pentapostagma report the convoy?", "Pentapostagma"),
+    ],
+)
+def test_asked_outlet(question, outlet):
+    from app.answer.outlets import asked_outlet
+
+    got = asked_outlet(question, {"The New Arab", "Pentapostagma", "Asharq Al-Awsat"})
+    assert (got[0] if got else None) == outlet

@@ -18,6 +18,8 @@ SETS = [
     (SHARED / "eval" / "dev.jsonl", 0.9),
     (ROOT / "tests" / "questions_extra.jsonl", 0.85),
     (ROOT / "tests" / "questions_extra2.jsonl", 0.85),
+    # time-filtered, current/latest, timeline and several-outlet questions (ours)
+    (ROOT / "tests" / "questions_dated.jsonl", 0.9),
 ]
 
 

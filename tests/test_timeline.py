@@ -50,8 +50,8 @@ def test_timeline_of_turkish_deployments(deps):
 def test_timeline_within_a_window_from_the_chat(deps):
     d = check_invariants(answer("What happened between June 2020 and December 2024 in Idlib?", [], deps))
     lines = d["answer"].splitlines()
-    assert lines[0].startswith("3 June 2020: On Wednesday, Russia launched")
-    assert lines[1].startswith("4 June 2020: On Thursday, the Turkish army set up")
+    assert lines[0].startswith("3 June 2020 (The New Arab): On Wednesday, Russia launched")
+    assert lines[1].startswith("4 June 2020 (The New Arab): On Thursday, the Turkish army set up")
     assert all(not ln.startswith(("2019", "2020:", "March")) for ln in lines)  # periods not inside the window
 
 

@@ -18,7 +18,7 @@ NOW = date(2024, 12, 3)  # the newest article's date
         ("What did Turkey do in June 2020?", date(2020, 6, 1), date(2020, 6, 30), False),
         ("What happened on 5 March 2020 in Idlib?", date(2020, 3, 5), date(2020, 3, 5), False),
         ("What has happened in Idlib since June 2020?", date(2020, 6, 1), None, False),
-        ("What happened after 2019?", date(2019, 1, 1), None, False),
+        ("What happened after 2019?", date(2020, 1, 1), None, False),
         ("What happened before March 2020?", None, date(2020, 2, 29), False),
         ("Who captured Saraqeb before 2021?", None, date(2020, 12, 31), False),
         (

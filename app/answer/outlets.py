@@ -130,6 +130,18 @@ def rival_figures(question: str, scored: list[Scored], chosen: list[Scored]) -> 
     return chosen
 
 
+def asked_outlet(question: str, outlets: set[str]) -> tuple[str, str] | None:
+    """(outlet, phrase) when the question asks what one known outlet says: "according to The New Arab",
+    "did Al Jazeera report". The reader then gets the question without it, and only that outlet's passages."""
+    for name in sorted(outlets, key=len, reverse=True):
+        pattern = (
+            rf"\s*,?\s*\b(?:according to|as reported by|in|by|per|did|does|do) {re.escape(name)}(?:['’]s)?\b"
+        )
+        if m := re.search(pattern, question, re.IGNORECASE):
+            return name, m.group(0)
+    return None
+
+
 def side_by_side(a: Answer) -> Answer:
     """An extractive answer drawing on several outlets, grouped by outlet: 'The New Arab: … [1] Al Jazeera: … [2]'."""
     if a.mode != "extractive" or len({c.publisher for c in a.citations if c.publisher}) < 2:

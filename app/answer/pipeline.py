@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from app.answer.current import prefer_newest
 from app.answer.extractive import Scored, score_sentences, select
 from app.answer.finish import finish
-from app.answer.outlets import rival_figures
+from app.answer.outlets import asked_outlet, rival_figures
 from app.answer.question import analyse_question
 from app.answer.retrieval import Retriever
 from app.answer.timeline import asks_for_timeline, build_timeline, timeline_answer
@@ -151,11 +151,12 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
     if asks_for_timeline(query.standalone, window):
         tl = build_timeline(query.standalone, deps.retriever, deps.settings)
         hits = deps.retriever.retrieve(query.search_text, window=steer) if not tl.events else []
-        yield "", finish(timeline_answer(q, tl), hits, deps.retriever, deps.settings)
+        a = timeline_answer(q, tl)  # its lines already name date and outlet: only a refusal is finished
+        yield "", finish(a, hits, deps.retriever, deps.settings) if a.refused else a
         return
     if deps.llm is None:
         hits = deps.retriever.retrieve(query.search_text, window=steer)
-        a = extractive_answer(*timed(query, hits, window), deps, window=window)
+        a = extractive_answer(*from_outlet(*timed(query, hits, window), deps), deps, window=window)
         a = replace(a, question=query.question)
         yield "", finish(a, hits, deps.retriever, deps.settings, window)
         return
@@ -183,6 +184,22 @@ def timed(query: Query, hits: list[Hit], window: TimeWindow) -> tuple[Query, lis
     if window.adverbial and window.bounded:
         hits = [part for h in hits for part in narrow(h, window)]
     return reader, hits
+
+
+def from_outlet(query: Query, hits: list[Hit], deps: Deps) -> tuple[Query, list[Hit]]:
+    """ "… according to The New Arab": that outlet's passages, and the question without the attribution (the
+    outlet is rarely named in its own sentences)."""
+    outlets = {r.publisher for r in deps.retriever.docs.values() if r.publisher}
+    got = asked_outlet(query.question, outlets)
+    if got is None:
+        return query, hits
+    name, phrase = got
+    own = [h for h in hits if h.publisher == name]
+    if not own:
+        return query, hits
+    return replace(
+        query, question=query.question.replace(phrase, ""), standalone=query.standalone.replace(phrase, "")
+    ), own
 
 
 def extractive_answer(

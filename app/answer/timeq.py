@@ -104,8 +104,8 @@ def time_window(question: str, now: date | None) -> TimeWindow:
     said = f"{lead.group(0)}{phrase}" if lead else phrase
     relative = not re.search(r"\d{4}", phrase)  # "last week", "this year": a time phrase on its own
     adverbial = said if lead or relative else ""
-    if word in OPEN_AFTER:
-        return TimeWindow(lo, None, said, present, adverbial)
+    if word in OPEN_AFTER:  # "after March 2020" starts in April; "since March 2020" in March
+        return TimeWindow(hi + timedelta(days=1) if word == "after" else lo, None, said, present, adverbial)
     if word in OPEN_BEFORE:
         return TimeWindow(None, lo - timedelta(days=1) if word != "by" else hi, said, present, adverbial)
     return TimeWindow(lo, hi, said, present, adverbial)
