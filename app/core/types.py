@@ -100,6 +100,28 @@ class Query:
         return self.search or self.standalone
 
 
+@dataclass(frozen=True, kw_only=True)
+class Article:
+    """One indexed article as the sources panel lists it."""
+
+    source: str
+    title: str
+    publisher: str | None
+    published: str | None
+    chars: int  # 0 when the index predates recording it
+    passages: int
+    date_label: str = "undated"  # "5 June 2020"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArticleView:
+    """An opened article: its cleaned text (the body, site chrome removed) and questions it can answer."""
+
+    article: Article
+    text: str
+    questions: list[str]
+
+
 REFUSAL_LEAD = "The indexed articles don't say."
 REFUSAL = f"{REFUSAL_LEAD} I couldn't find this in them, so I won't guess."
 

@@ -209,6 +209,7 @@ def _redate(items: list[tuple[Document, DocRecord]], settings: Settings, store: 
                     published=doc.published,
                     dates=doc.dates,
                     dating=DATING_VERSION,
+                    chars=len(doc.text),
                 ),
                 doc.text,
             )
@@ -274,6 +275,7 @@ def _commit(
                     len(doc_nodes),
                     root,
                     DATING_VERSION,
+                    len(doc.text),
                 ),
                 doc.text,
             )

@@ -40,6 +40,7 @@ class DocRecord:
     passages: int
     root: str = ""
     dating: int = 0  # version of the date resolver its passages' event dates came from (0: none, older index)
+    chars: int = 0  # length of its text (0 in indexes built before it was recorded)
 
 
 def doc_id(source: str) -> str:
@@ -301,6 +302,7 @@ def _meta(rec: DocRecord) -> dict[str, Any]:
         "passages": rec.passages,
         "root": rec.root,
         "dating": rec.dating,
+        "chars": rec.chars,
     }
 
 
@@ -315,6 +317,7 @@ def _record(meta: dict[str, Any]) -> DocRecord:
         passages=int(meta.get("passages", 0)),
         root=meta.get("root") or "",
         dating=int(meta.get("dating", 0)),
+        chars=int(meta.get("chars", 0)),
     )
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from html import escape
 
-from app.core.types import Answer, Citation, Timeline
+from app.core.types import Answer, Article, ArticleView, Citation, Timeline
 
 _MARK = re.compile(r"\[(\d+)\]")
 CONTEXT_CHARS = 360  # most characters shown on each side of a quote inside a long paragraph
@@ -109,6 +109,22 @@ def disagreements_html(a: Answer, cites: dict[int, str]) -> str:
         )
         out.append(f'<div class="sx-disagree" role="note">Sources differ on {esc(d.subject)}: {figs}</div>')
     return "".join(out)
+
+
+def article_label(a: Article) -> str:
+    """'5 June 2020 · The New Arab · Headline (3,502 characters)' for the sources list (plain text)."""
+    size = f"{a.chars:,} characters" if a.chars else f"{a.passages} passages"
+    return f"{' · '.join(x for x in (a.date_label, a.publisher, a.title) if x)} ({size})"
+
+
+def article_html(v: ArticleView | None) -> str:
+    """An opened article: headline, outlet and date, then its cleaned text, paragraph by paragraph."""
+    if v is None:
+        return '<div class="sx-tl-empty">Pick an article to read it.</div>'
+    a = v.article
+    meta = " · ".join(esc(x) for x in (a.publisher, a.date_label, a.source) if x)
+    paras = "".join(f"<p>{esc(p)}</p>" for p in v.text.split("\n\n") if p.strip())
+    return f'<article class="sx-article"><h3>{esc(a.title)}</h3><div class="sx-meta">{meta}</div>{paras}</article>'
 
 
 def empty_html(examples: list[str]) -> str:
