@@ -155,8 +155,12 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
         yield "", finish(a, hits, deps.retriever, deps.settings) if a.refused else a
         return
     if deps.llm is None:
-        hits = deps.retriever.retrieve(query.search_text, window=steer)
-        a = extractive_answer(*from_outlet(*timed(query, hits, window), deps), deps, window=window)
+        # A time filter drops passages, so more are fetched first (then cut back to the usual number).
+        k = deps.settings.fused_top_k * (deps.settings.time_filter_fetch if steer else 1)
+        hits = deps.retriever.retrieve(query.search_text, k=k, window=steer)
+        a = extractive_answer(
+            *from_outlet(*timed(query, hits, window, deps.settings.fused_top_k), deps), deps, window=window
+        )
         a = replace(a, question=query.question)
         yield "", finish(a, hits, deps.retriever, deps.settings, window)
         return
@@ -173,7 +177,7 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
         yield partial, (finish(final, hits, deps.retriever, deps.settings, window) if final else None)
 
 
-def timed(query: Query, hits: list[Hit], window: TimeWindow) -> tuple[Query, list[Hit]]:
+def timed(query: Query, hits: list[Hit], window: TimeWindow, limit: int) -> tuple[Query, list[Hit]]:
     """The question as the reader sees it, without its time phrase, and only the passages dated in the window
     it names ("in 2020", "since June 2020"): a passage that can't be placed in that time doesn't answer."""
     if not window.adverbial and not window.present:
@@ -182,7 +186,7 @@ def timed(query: Query, hits: list[Hit], window: TimeWindow) -> tuple[Query, lis
         query, question=strip_time(query.question, window), standalone=strip_time(query.standalone, window)
     )
     if window.adverbial and window.bounded:
-        hits = [part for h in hits for part in narrow(h, window)]
+        hits = [part for h in hits for part in narrow(h, window)][:limit]
     return reader, hits
 
 

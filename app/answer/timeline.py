@@ -117,6 +117,8 @@ def _relevance(want: set[str], sentence: str, hit: Hit) -> float:
     if not want:
         return 1.0
     own = set(terms(sentence))
+    if len(want) > 1 and not own & want:
+        return 0.0  # a line names part of the subject itself; a one-word subject may be its passage's
     around = set(terms(hit.text)) | set(terms(hit.title))
     return sum(1.0 if t in own else 0.5 if t in around else 0.0 for t in want) / len(want)
 

@@ -144,7 +144,8 @@ def narrow(hit: Hit, window: TimeWindow) -> list[Hit]:
     last_in = False
     for a, b in split_sentences(hit.text):
         dated = named.get(hit.start + a) or dateline
-        inside = any(window.contains(lo, hi) for lo, hi in dated)
+        # held, not merely overlapping: "in 2020" doesn't say it was in June 2020
+        inside = any(window.holds(lo, hi) for lo, hi in dated)
         if inside:
             if not last_in:
                 runs.append([])

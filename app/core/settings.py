@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     time_mismatch_penalty: float = Field(
         0.5, description="Score factor of a dated passage whose dates all fall outside the question's window."
     )
+    time_filter_fetch: int = Field(
+        3, description="A question naming a time fetches this many times fused_top_k before the time filter."
+    )
     current_score_share: float = Field(
         0.75,
         description="A newer article's best sentence must score this share of the best to answer 'latest'.",
