@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from app.answer.current import prefer_newest
@@ -51,6 +52,9 @@ def load_deps(settings: Settings, llm: LLMEngine | None = None) -> Deps:
     store = Store.open(settings, model, dim)
     if store.count() == 0:
         raise IndexMissing()
+    time_window(
+        "since last week", date.today()
+    )  # dateparser loads its language data once, here, not mid-answer
     if llm is None and settings.use_llm():
         from app.answer.llm import LLMEngine
 
