@@ -1,4 +1,4 @@
-"""Command line: sourced ingest | watch | ask | chat | serve | feedback export."""
+"""Command line: sourced ingest | watch | ask | timeline | chat | serve | feedback export."""
 
 from __future__ import annotations
 
@@ -151,8 +151,40 @@ def format_answer(a: dict[str, Any]) -> str:
         lines.append(
             f"  [{c['id']}] {c['title']} ({c['source']}{'; ' + meta if meta else ''}) chars {c['start']}-{c['end']}"
         )
+    for d in a.get("disagreements") or []:
+        figs = "; ".join(
+            f"{f['value']} [{f['citation']}] ({f.get('publisher') or 'unnamed'})" for f in d["figures"]
+        )
+        lines.append(f"  sources differ on {d['subject']}: {figs}")
     for w in a.get("warnings") or []:
         lines.append(f"  note: {w}")
+    return "\n".join(lines)
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from app.answer.pipeline import load_deps
+    from app.answer.timeline import timeline
+
+    deps = load_deps(_settings(args))
+    result = timeline(" ".join(args.query), deps.retriever, deps.settings).to_dict()
+    print(json.dumps(result, ensure_ascii=False) if args.json else format_timeline(result))
+    return 0
+
+
+def format_timeline(t: dict[str, Any]) -> str:
+    """A timeline for a terminal: date, publisher, sentence, then where it is."""
+    if not t["events"]:
+        return "No dated events on this subject in the indexed articles."
+    lines = []
+    for ev in t["events"]:
+        c = ev["citation"]
+        who = f" ({c['publisher']})" if c.get("publisher") else ""
+        lines.append(f"{ev['label']}{who}: {' '.join(c['quote'].split())} [{c['id']}]")
+        lines.append(f"    {c['title']} ({c['source']}) chars {c['start']}-{c['end']}")
+    if t["undated"]:
+        lines.append(
+            f"  note: {t['undated']} more sentences on this subject name no date that can be placed."
+        )
     return "\n".join(lines)
 
 
@@ -222,6 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--batch", help="JSON lines file of {question, history}; '-' for stdin")
     a.add_argument("--index-dir")
     a.set_defaults(func=cmd_ask)
+    t = sub.add_parser("timeline", help="dated events about a subject, oldest first, each cited")
+    t.add_argument("query", nargs="+")
+    t.add_argument("--json", action="store_true")
+    t.add_argument("--index-dir")
+    t.set_defaults(func=cmd_timeline)
     c = sub.add_parser("chat", help="interactive terminal chat")
     c.add_argument("--index-dir")
     c.set_defaults(func=cmd_chat)

@@ -87,4 +87,7 @@ def test_images_links_and_html_are_not_rendered():
 
 def test_refusal():
     assert is_refusal("The articles don’t say.") and is_refusal("The passages do not contain that.")
+    assert is_refusal(
+        "The indexed articles don't say. They cover 5 articles from 5 June 2020 to 3 June 2024."
+    )
     assert not is_refusal("The articles say the army moved [1].")

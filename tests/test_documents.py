@@ -43,6 +43,9 @@ def test_publisher_and_dates(seed_docs):
     assert seed_docs["000_8c23c10d68aa097d.txt"].publisher == "Asharq Al-Awsat"
     assert seed_docs["001_f4fb8e769c839d13.txt"].publisher == "Pentapostagma"
     assert seed_docs["002_15724484db3c7ef9.txt"].published == "2020-06-05"
+    # no site line: the outlet its reporters were "told", which it also names as owner ("… Arabic service")
+    assert seed_docs["002_15724484db3c7ef9.txt"].publisher == "The New Arab"
+    assert seed_docs["003_3dbc0d45797076de.txt"].publisher is None
     assert seed_docs["003_3dbc0d45797076de.txt"].published is None
     assert "10 September" in seed_docs["001_f4fb8e769c839d13.txt"].dates
 
@@ -160,3 +163,19 @@ def test_damaged_pdf_is_skipped_with_reason(tmp_path):
     f.write_bytes(b"%PDF-1.4\n garbage")
     with pytest.raises(SkipFile):
         load_file(f, tmp_path, Settings())
+
+
+@pytest.mark.parametrize(
+    ("body", "publisher"),
+    [
+        ("He told Gulf Daily that it would hold. Gulf Daily’s Arabic service said so too.", "Gulf Daily"),
+        ("He told Gulf Daily that it would hold.", None),  # named once: perhaps another outlet
+        ("He told Arsenal's website that he stays. Arsenal's website said so.", None),
+        ("He told Mr Brown so. Mr Brown's radio show aired it.", None),
+    ],
+)
+def test_publisher_from_told(body, publisher):
+    from app.text.documents import analyse
+
+    text = f"A headline that is long enough to be a title\n\n{body} This is a sentence with enough words to pass.\n"
+    assert analyse("x.txt", text).publisher == publisher

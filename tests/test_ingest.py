@@ -146,3 +146,32 @@ def test_a_running_reader_sees_another_process_ingest(settings, tmp_path, embedd
     emb = deps.retriever.embed_query(q)
     hits = deps.retriever.retrieve(q, embedding=emb)
     assert hits[0].source == "001.txt" and hits[0].dense > 0  # found by the vector search, not only by BM25
+
+
+def test_passages_carry_event_dates_and_old_indexes_are_redated(settings, docs_dir, embedder, monkeypatch):
+    import app.ingest.pipeline as pipeline
+    from app.store.chroma import events_of
+
+    # An index built before dates were resolved: no date fields, records at dating version 0.
+    monkeypatch.setattr(pipeline, "event_meta", lambda evs, published: {})
+    monkeypatch.setattr(pipeline, "DATING_VERSION", 0)
+    ingest([docs_dir], settings, embedder)
+    store = _store(settings, embedder)
+    assert not any(events_of(m) for _, _, m in store.iter_passages())
+    gen = store.generation
+    monkeypatch.undo()
+
+    again = ingest([docs_dir], settings, embedder)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 5)
+    store = _store(settings, embedder)
+    assert store.generation > gen and not store.dirty  # running readers reload
+    assert {r.dating for r in store.documents_map().values()} == {pipeline.DATING_VERSION}
+    dated = [m for _, _, m in store.iter_passages() if events_of(m)]
+    text = (docs_dir / "002_15724484db3c7ef9.txt").read_text()
+    wednesday = [e for m in dated for e in events_of(m) if e.phrase == "Wednesday"]
+    assert wednesday and wednesday[0].lo == "2020-06-03"
+    assert text[wednesday[0].start : wednesday[0].end].startswith("On Wednesday, Russia launched")
+    assert {m.get("published_ord") for m in dated if m["source"].startswith("002")} == {737581}
+
+    third = ingest([docs_dir], settings, embedder)  # nothing left to do
+    assert _store(settings, embedder).generation == store.generation and third.unchanged == 5

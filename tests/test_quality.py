@@ -37,6 +37,8 @@ SEED_SETS = [
     (ROOT / "tests" / "questions_extra.jsonl", {"answer": 0.8, "cite": 0.8, "refuse": 1.0}),
     (ROOT / "tests" / "questions_extra2.jsonl", {"answer": 0.8, "cite": 0.8, "refuse": 1.0}),
     (ROOT / "tests" / "questions_reader.jsonl", {"answer": 0.6, "cite": 0.6, "refuse": 0.75}),
+    # time-filtered, current/latest, timeline and several-outlet questions (ours)
+    (ROOT / "tests" / "questions_dated.jsonl", {"answer": 0.9, "cite": 0.9, "refuse": 1.0}),
 ]
 SQUAD_FLOORS = {"answer": 0.45, "cite": 0.45, "refuse": 0.45, "false_refusal": 0.35, "f1": 0.25}
 

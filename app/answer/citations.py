@@ -105,7 +105,7 @@ def strip_markers(text: str) -> str:
 
 
 _REFUSAL = re.compile(
-    r"^\W*(the (articles|passages|sources) (don'?t|do not|does not|doesn'?t) (say|contain|mention)"
+    r"^\W*(the (indexed )?(articles|passages|sources) (don'?t|do not|does not|doesn'?t) (say|contain|mention)"
     r"|i (can'?t|cannot|could not|couldn'?t) find|not found|no answer)",
     re.IGNORECASE,
 )

@@ -6,17 +6,23 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from app.answer.answerability import MODELS, AnswerabilityModel
 from app.answer.choose import SpanReader, choose
 from app.answer.compose import refusal, sentences_answer, short_answer
+from app.answer.current import prefer_newest
 from app.answer.extractive import Scored, score_sentences, select
+from app.answer.finish import finish
 from app.answer.kinds import SHORT_KINDS, Kind, asks_for_one, question_kind
+from app.answer.outlets import asked_outlet, rival_figures
 from app.answer.overview import facts, subject
 from app.answer.question import analyse_question
 from app.answer.retrieval import Retriever
 from app.answer.signals import yes_or_no
+from app.answer.timeline import asks_for_timeline, build_timeline, timeline_answer
+from app.answer.timeq import TimeWindow, narrow, strip_time, time_window
 from app.core.errors import BadHistory, BadQuestion, IndexMissing
 from app.core.protocols import Embedder
 from app.core.settings import Settings
@@ -56,6 +62,9 @@ def load_deps(settings: Settings, llm: LLMEngine | None = None) -> Deps:
     store = Store.open(settings, model, dim)
     if store.count() == 0:
         raise IndexMissing()
+    time_window(
+        "since last week", date.today()
+    )  # dateparser loads its language data once, here, not mid-answer
     if llm is None and settings.use_llm():
         from app.answer.llm import LLMEngine
 
@@ -166,35 +175,93 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
     query = condense(q, hist)
     if question_kind(q) is Kind.OVERVIEW and subject(q):
         query = replace(query, search=subject(q))  # retrieve on the subject, not on "summarize what..."
+    window = time_window(query.standalone, deps.retriever.newest)
+    # Only a time the question asks about ("in 2020", "since June") steers retrieval; a year that names a
+    # thing ("the 2020 offensive") is left to the reader, like any other word.
+    steer = window if window.adverbial else None
+    if asks_for_timeline(query.standalone, window):
+        tl = build_timeline(query.standalone, deps.retriever, deps.settings)
+        hits = deps.retriever.retrieve(query.search_text, window=steer) if not tl.events else []
+        a = timeline_answer(q, tl)  # its lines already name date and outlet: only a refusal is finished
+        yield "", finish(a, hits, deps.retriever, deps.settings) if a.refused else a
+        return
     if deps.llm is None:
-        yield "", extractive_answer(query, deps.retriever.retrieve(query.search_text), deps)
+        # A time filter drops passages, so more are fetched first (then cut back to the usual number).
+        k = deps.settings.fused_top_k * (deps.settings.time_filter_fetch if steer else 1)
+        hits = deps.retriever.retrieve(query.search_text, k=k, window=steer)
+        a = extractive_answer(
+            *from_outlet(*timed(query, hits, window, deps.settings.fused_top_k), deps), deps, window=window
+        )
+        a = replace(a, question=query.question)
+        yield "", finish(a, hits, deps.retriever, deps.settings, window)
         return
     condensed = deps.llm.condense(query, hist)  # a no-op without history
     query = condensed.query
-    hits = deps.retriever.retrieve(query.search_text)
-    yield from deps.llm.stream(
+    hits = deps.retriever.retrieve(query.search_text, window=steer)
+    for partial, final in deps.llm.stream(
         query,
         hits,
         hist,
         fallback=lambda w: extractive_answer(query, hits, deps, w),
         after_fault=condensed.faulted,
+    ):
+        yield partial, (finish(final, hits, deps.retriever, deps.settings, window) if final else None)
+
+
+def timed(query: Query, hits: list[Hit], window: TimeWindow, limit: int) -> tuple[Query, list[Hit]]:
+    """The question as the reader sees it, without its time phrase, and only the passages dated in the window
+    it names ("in 2020", "since June 2020"): a passage that can't be placed in that time doesn't answer."""
+    if not window.adverbial and not window.present:
+        return query, hits
+    reader = replace(
+        query, question=strip_time(query.question, window), standalone=strip_time(query.standalone, window)
     )
+    if window.adverbial and window.bounded:
+        hits = [part for h in hits for part in narrow(h, window)][:limit]
+    return reader, hits
 
 
-def extractive_answer(query: Query, hits: list[Hit], deps: Deps, warning: str | None = None) -> Answer:
-    """The offline engine's answer: a short span, a sentence or two, or an overview, each cited; or a refusal."""
+def from_outlet(query: Query, hits: list[Hit], deps: Deps) -> tuple[Query, list[Hit]]:
+    """ "… according to The New Arab": that outlet's passages, and the question without the attribution (the
+    outlet is rarely named in its own sentences)."""
+    outlets = {r.publisher for r in deps.retriever.docs.values() if r.publisher}
+    got = asked_outlet(query.question, outlets)
+    if got is None:
+        return query, hits
+    name, phrase = got
+    own = [h for h in hits if h.publisher == name]
+    if not own:
+        return query, hits
+    return replace(
+        query, question=query.question.replace(phrase, ""), standalone=query.standalone.replace(phrase, "")
+    ), own
+
+
+def extractive_answer(
+    query: Query,
+    hits: list[Hit],
+    deps: Deps,
+    warning: str | None = None,
+    window: TimeWindow | None = None,
+) -> Answer:
+    """The offline engine's answer: a short span, a sentence or two, an overview, or both outlets' differing
+    figures, each cited; or a refusal."""
     warnings = [warning] if warning else []
     settings = deps.settings
     qvec = deps.retriever.embed_query(query.standalone)  # cached when retrieval used the same text
     scored = score_sentences(query, hits, deps.embedder, deps.retriever.keyword, settings, qvec)
-    if deps.answerability is None:
-        chosen = select(scored, settings)
+    picked = select(scored, settings)
+    current = window is not None and window.present
+    if picked and current:
+        picked = prefer_newest(scored, settings) or picked
+    if deps.answerability is None or current:
+        # the hand-set rules; also for "current/latest" questions, where the newest article's sentence wins
+        chosen = rival_figures(query.question, scored, picked) if picked else picked
         return sentences_answer(query, chosen, warnings) if chosen else refusal(query, warnings)
     kind = question_kind(query.question)
     if kind is Kind.OVERVIEW:
-        picked = facts(query.question, scored)
-        return sentences_answer(query, picked, warnings) if picked else refusal(query, warnings)
-    picked = select(scored, settings)
+        found = facts(query.question, scored)
+        return sentences_answer(query, found, warnings) if found else refusal(query, warnings)
     rules_pick = next((s for s in scored if s.answerable), None) if picked else None
     choices = choose(
         query, hits, scored, deps.answerability, deps.reader, settings.reader_passages, rules_pick
@@ -202,6 +269,9 @@ def extractive_answer(query: Query, hits: list[Hit], deps: Deps, warning: str | 
     if not choices:
         return refusal(query, warnings)
     best = choices[0]
+    rivals = rival_figures(query.question, scored, [best.sentence])
+    if len(rivals) > 1:  # two outlets count the asked-about thing differently: show both, never one
+        return sentences_answer(query, rivals, warnings)
     span_words = len((best.span_text or "").split())
     one = asks_for_one(query.question, analyse_question(query.question).answer_type)
     if kind in SHORT_KINDS and one and best.span_text and 0 < span_words <= settings.short_answer_max_words:
@@ -210,9 +280,8 @@ def extractive_answer(query: Query, hits: list[Hit], deps: Deps, warning: str | 
         return sentences_answer(
             query, [best.sentence], warnings, prefix=yes_or_no(query.question, best.sentence.text)
         )
-    return sentences_answer(
-        query, _one_or_two(best.sentence, picked + [c.sentence for c in choices[1:]]), warnings
-    )
+    others = picked + [c.sentence for c in choices[1:]]
+    return sentences_answer(query, _one_or_two(best.sentence, others), warnings)
 
 
 def _one_or_two(best: Scored, others: list[Scored]) -> list[Scored]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import date
 from functools import lru_cache
+from typing import Any
 
+from app.answer.timeq import TimeWindow, periods
 from app.core.protocols import Embedder
 from app.core.settings import Settings
 from app.core.types import Hit
-from app.store.chroma import DocRecord, Store
+from app.store.chroma import DocRecord, Store, events_of, window_where
 from app.store.keyword import KeywordIndex
 
 
@@ -43,6 +46,15 @@ class Retriever:
                 self.store = self.store.reopen()
                 self._load()
 
+    @property
+    def newest(self) -> date | None:
+        """The newest dateline in the archive: what "last week" or "this year" in a question is relative to."""
+        dated = [r.published for r in self.docs.values() if r.published]
+        try:
+            return date.fromisoformat(max(dated)) if dated else None
+        except ValueError:
+            return None
+
     def embed_query(self, text: str) -> list[float]:
         """The question's vector; cached, as retrieval and answer scoring both need it."""
         return list(self._embed_cached(text))
@@ -50,8 +62,17 @@ class Retriever:
     def _embed(self, text: str) -> tuple[float, ...]:
         return tuple(self.embedder.get_query_embedding(text))
 
-    def retrieve(self, query: str, k: int | None = None, embedding: list[float] | None = None) -> list[Hit]:
-        """Fused top passages for a query; passages of superseded document versions are never returned."""
+    def retrieve(
+        self,
+        query: str,
+        k: int | None = None,
+        embedding: list[float] | None = None,
+        window: TimeWindow | None = None,
+    ) -> list[Hit]:
+        """Fused top passages for a query; passages of superseded document versions are never returned.
+
+        A question naming a time adds a third ranked list, the dense search among passages dated in the
+        window (a Chroma `where` on the stored day ordinals), and demotes passages dated only outside it."""
         self.refresh()
         k = k or self.settings.fused_top_k
         emb = embedding if embedding is not None else self.embed_query(query)
@@ -62,10 +83,18 @@ class Retriever:
             fused[pid] = fused.get(pid, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
         for rank, (pid, _) in enumerate(sparse):
             fused[pid] = fused.get(pid, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
-        known = {pid: (text, meta, sim) for pid, text, meta, sim in dense}
+        timed = self._in_window(emb, window) if window is not None and window.bounded else []
+        for rank, (pid, *_rest) in enumerate(timed):
+            boost = self.settings.time_window_boost
+            fused[pid] = fused.get(pid, 0.0) + boost / (self.settings.rrf_k + rank + 1)
+        known = {pid: (text, meta, sim) for pid, text, meta, sim in dense + timed}
         missing = [pid for pid in fused if pid not in known]
         for pid, (text, meta) in self.store.get_passages(missing).items():
             known[pid] = (text, meta, 0.0)
+        if timed and window is not None:
+            for pid, (_, meta, _) in known.items():
+                if pid in fused and _outside(meta, window):
+                    fused[pid] *= self.settings.time_mismatch_penalty
         hits = []
         for pid in sorted(fused, key=lambda p: -fused[p]):
             if pid not in known:
@@ -86,8 +115,22 @@ class Retriever:
                     end=int(meta["end"]),
                     score=fused[pid],
                     dense=sim,
+                    events=events_of(meta),
                 )
             )
             if len(hits) >= k:
                 break
         return hits
+
+    def _in_window(
+        self, emb: list[float], window: TimeWindow
+    ) -> list[tuple[str, str, dict[str, Any], float]]:
+        lo = window.lo.toordinal() if window.lo else None
+        hi = window.hi.toordinal() if window.hi else None
+        return self.store.dense(emb, self.settings.dense_top_k, where=window_where(lo, hi))
+
+
+def _outside(meta: dict[str, Any], window: TimeWindow) -> bool:
+    """A passage with dates (its own or its dateline) none of which falls in the window."""
+    dated = periods(events_of(meta), meta.get("published") or None)
+    return bool(dated) and not any(window.contains(lo, hi) for lo, hi in dated)

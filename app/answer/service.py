@@ -12,10 +12,12 @@ from typing import Any
 
 import anyio
 
+from app.answer.articles import list_articles, open_article
 from app.answer.pipeline import Deps, answer, load_deps, stream_answer
+from app.answer.timeline import timeline
 from app.core.errors import INTERNAL, Busy, RateLimited, SourcedError
 from app.core.settings import Settings
-from app.core.types import Answer
+from app.core.types import Answer, Article, ArticleView, Timeline
 
 log = logging.getLogger("sourced")
 MAX_CLIENTS = 10_000  # rate-limit entries kept before the oldest are dropped
@@ -98,6 +100,23 @@ class Service:
         self.rate.check(client)
         async with self.gate.slot():
             return await anyio.to_thread.run_sync(answer, question, history, deps)
+
+    async def timeline(self, query: Any, client: str) -> Timeline:
+        """A timeline of the subject, in a worker thread, within the same gate and rate limit as answers."""
+        deps = self.ready()
+        self.rate.check(client)
+        async with self.gate.slot():
+            return await anyio.to_thread.run_sync(timeline, query, deps.retriever, deps.settings)
+
+    async def articles(self, query: str = "") -> list[Article]:
+        """Every indexed article whose title, outlet or file holds the query, newest first."""
+        deps = self.ready()
+        return await anyio.to_thread.run_sync(list_articles, deps.retriever, query)
+
+    async def article(self, source: str) -> ArticleView | None:
+        """One article's cleaned text and suggested questions (None: not indexed)."""
+        deps = self.ready()
+        return await anyio.to_thread.run_sync(open_article, source, deps.retriever)
 
     async def stream(
         self, question: Any, history: Any, client: str

@@ -115,6 +115,33 @@ class Settings(BaseSettings):
         12, description="Longest span given as a short answer before the sentence."
     )
 
+    # News: refusals, time, timelines, outlets
+    refusal_closest_articles: int = Field(
+        3, description="Articles named as the closest coverage in a refusal (titles, not citations)."
+    )
+    stale_after_days: int = Field(
+        365, description="A current/latest answer from an article older than this (vs today) gets a warning."
+    )
+    time_window_boost: float = Field(
+        1.5, description="Weight of the date-filtered dense search in fusion when a question names a time."
+    )
+    time_mismatch_penalty: float = Field(
+        0.5, description="Score factor of a dated passage whose dates all fall outside the question's window."
+    )
+    time_filter_fetch: int = Field(
+        3, description="A question naming a time fetches this many times fused_top_k before the time filter."
+    )
+    current_score_share: float = Field(
+        0.75,
+        description="A newer article's best sentence must score this share of the best to answer 'latest'.",
+    )
+    timeline_top_k: int = Field(40, description="Passages retrieved to build a timeline.")
+    timeline_max_events: int = Field(25, description="Most lines in a timeline.")
+    timeline_min_coverage: float = Field(
+        0.5, description="Share of the subject's terms a timeline sentence (with its passage) must hold."
+    )
+    timeline_max_words: int = Field(60, description="Longest sentence placed on a timeline, in words.")
+
     # Questions and chat
     max_question_chars: int = Field(1000, description="Longest question accepted.")
     max_history_turns: int = Field(20, description="Most history messages considered.")

@@ -1,4 +1,5 @@
-"""The types every layer shares: a retrieved passage (Hit), the answer object (Answer, Citation), a resolved Query."""
+"""The types every layer shares: a retrieved passage (Hit), the answer object (Answer, Citation), a resolved Query,
+the dates an article's sentences name (EventDate) and timelines built from them."""
 
 from __future__ import annotations
 
@@ -21,6 +22,23 @@ class Citation:
 
 
 @dataclass(kw_only=True)
+class Figure:
+    """One source's number for a thing (its citation says where)."""
+
+    value: str
+    citation: int
+    publisher: str | None = None
+
+
+@dataclass(kw_only=True)
+class Disagreement:
+    """Sources giving different figures for the same thing ("soldiers": 25,000 vs 20,000), each cited."""
+
+    subject: str
+    figures: list[Figure]
+
+
+@dataclass(kw_only=True)
 class Answer:
     question: str
     answer: str
@@ -28,9 +46,26 @@ class Answer:
     mode: Literal["extractive", "llm", "local"]
     citations: list[Citation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    disagreements: list[Disagreement] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+Grain = Literal["day", "week", "month", "year"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventDate:
+    """A date a sentence names, resolved against the article's dateline: the sentence's offsets in the
+    document, the period meant (lo..hi, ISO dates, inclusive) and the words as written."""
+
+    start: int
+    end: int
+    lo: str
+    hi: str
+    grain: Grain
+    phrase: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +82,7 @@ class Hit:
     end: int
     score: float
     dense: float  # cosine similarity to the query (0 when only BM25 found it)
+    events: tuple[EventDate, ...] = ()  # dates its sentences name, resolved at ingest (none in old indexes)
 
 
 @dataclass(frozen=True)
@@ -64,6 +100,52 @@ class Query:
         return self.search or self.standalone
 
 
-REFUSAL = "The articles don't say. I couldn't find this in the indexed articles, so I won't guess."
+@dataclass(frozen=True, kw_only=True)
+class Article:
+    """One indexed article as the sources panel lists it."""
+
+    source: str
+    title: str
+    publisher: str | None
+    published: str | None
+    chars: int  # 0 when the index predates recording it
+    passages: int
+    date_label: str = "undated"  # "5 June 2020"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArticleView:
+    """An opened article: its cleaned text (the body, site chrome removed) and questions it can answer."""
+
+    article: Article
+    text: str
+    questions: list[str]
+
+
+REFUSAL_LEAD = "The indexed articles don't say."
+REFUSAL = f"{REFUSAL_LEAD} I couldn't find this in them, so I won't guess."
 # Marks a claim of a model's answer that no passage supports, kept when keep_unsupported_claims is set.
 UNSUPPORTED_MARK = "(unsupported)"
+
+
+@dataclass(kw_only=True)
+class TimelineEvent:
+    """One dated line of a timeline; `citation` is its sentence (quote == document_text[start:end])."""
+
+    date: str  # ISO start of the period
+    grain: Grain
+    label: str  # "3 June 2020", "March 2020", "2020"
+    citation: Citation
+
+
+@dataclass(kw_only=True)
+class Timeline:
+    """Dated events about a subject across articles, in chronological order."""
+
+    query: str
+    events: list[TimelineEvent] = field(default_factory=list)
+    undated: int = 0  # relevant sentences that name no placeable date
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,12 @@ from llama_index.core.schema import BaseNode, TextNode
 from app.core.errors import IndexBusy
 from app.core.protocols import Embedder
 from app.core.settings import Settings
-from app.store.chroma import DocRecord, Store, passage_id
+from app.core.types import EventDate
+from app.store.chroma import DocRecord, Store, event_meta, passage_id
 from app.store.embeddings import embedder_identity
 from app.text.documents import Document, SkipFile, is_supported, load_file, walk
-from app.text.passages import chunk
+from app.text.eventdates import DATING_VERSION, event_dates
+from app.text.passages import Passage, chunk
 
 
 @dataclass
@@ -134,6 +136,7 @@ def _run(
     seen: set[str] = set()
     claimed: dict[str, str] = {}
     pending: list[tuple[Document, str, DocRecord | None]] = []
+    redate: list[tuple[Document, DocRecord]] = []  # unchanged, but indexed before dates were resolved
     pending_passages = 0
     started = False
 
@@ -168,6 +171,8 @@ def _run(
         if old and old.content_hash == doc.content_hash:
             summary.unchanged += 1
             summary.chunks += old.passages
+            if old.dating != DATING_VERSION:
+                redate.append((doc, old))
             continue
         pending.append((doc, str(root.resolve()), old))
         pending_passages += len(doc.spans)
@@ -175,6 +180,11 @@ def _run(
             summary.chunks += commit(pending)
             pending, pending_passages = [], 0
     summary.chunks += commit(pending)
+    if redate:
+        if not started:
+            store.bump_generation(dirty=True)
+            started = True
+        _redate(redate, settings, store)
     for source, rec in existing.items():
         if source not in seen and rec.root in roots:
             if not started:
@@ -183,7 +193,7 @@ def _run(
             store.delete_passages_of(source)
             store.delete_document(source)
             summary.removed += 1
-    changed = summary.added or summary.updated or summary.removed or swept
+    changed = summary.added or summary.updated or summary.removed or swept or redate
     if changed or store.keyword_index_missing():
         gen = store.bump_generation() if changed else store.generation
         store.build_keyword_index(gen).save(store.keyword_dir())
@@ -206,6 +216,45 @@ def _unique_source(rel: str, root: str, existing: dict[str, DocRecord], claimed:
     return rel
 
 
+def passage_dates(doc: Document, passages: list[Passage]) -> list[list[EventDate]]:
+    """Each passage's share of the document's event dates (by the offsets of their sentences)."""
+    events = event_dates(doc.text, doc.spans, doc.published)
+    return [[e for e in events if p.start <= e.start and e.end <= p.end] for p in passages]
+
+
+def _redate(items: list[tuple[Document, DocRecord]], settings: Settings, store: Store) -> None:
+    """Give an unchanged document's passages their event dates in place, then mark its record re-dated.
+
+    The texts and vectors stay; only metadata fields are added, so a crash midway leaves a valid index that
+    the next run finishes (the record's dating version is written last)."""
+    for doc, _ in items:
+        passages = chunk(doc, settings)
+        ids, metas = [], []
+        for p, evs in zip(passages, passage_dates(doc, passages), strict=True):
+            meta = event_meta(evs, doc.published)
+            if meta:
+                ids.append(passage_id(doc.source, doc.content_hash, p.index))
+                metas.append(meta)
+        store.set_passage_dates(ids, metas)
+    store.put_documents(
+        [
+            (
+                replace(
+                    old,
+                    title=doc.title,
+                    publisher=doc.publisher,
+                    published=doc.published,
+                    dates=doc.dates,
+                    dating=DATING_VERSION,
+                    chars=len(doc.text),
+                ),
+                doc.text,
+            )
+            for doc, old in items
+        ]
+    )
+
+
 def _commit(
     batch: list[tuple[Document, str, DocRecord | None]],
     settings: Settings,
@@ -219,6 +268,7 @@ def _commit(
     nodes_by_doc: list[list[BaseNode]] = []
     texts: list[str] = []
     for doc, _, _ in batch:
+        passages = chunk(doc, settings)
         nodes: list[BaseNode] = [
             TextNode(
                 id_=passage_id(doc.source, doc.content_hash, p.index),
@@ -233,9 +283,10 @@ def _commit(
                     "doc_hash": doc.content_hash,
                     "start": p.start,
                     "end": p.end,
+                    **event_meta(evs, doc.published),
                 },
             )
-            for p in chunk(doc, settings)
+            for p, evs in zip(passages, passage_dates(doc, passages), strict=True)
         ]
         nodes_by_doc.append(nodes)
         texts.extend(n.get_content() for n in nodes)
@@ -263,6 +314,8 @@ def _commit(
                     root,
                     doc.path or doc.source,
                     (old.added if old else "") or now,
+                    DATING_VERSION,
+                    len(doc.text),
                 ),
                 doc.text,
             )

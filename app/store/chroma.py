@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from app.core.errors import IndexMismatch, IndexMissing
 from app.core.settings import Settings
+from app.core.types import EventDate
 from app.store.keyword import KeywordIndex
 
 PASSAGES = "sourced_passages"
@@ -39,6 +41,8 @@ class DocRecord:
     root: str = ""
     path: str = ""  # the file's path inside root (source may be prefixed by root's name)
     added: str = ""  # when the document was first indexed (UTC, ISO 8601)
+    dating: int = 0  # version of the date resolver its passages' event dates came from (0: none, older index)
+    chars: int = 0  # length of its text (0 in indexes built before it was recorded)
 
 
 def doc_id(source: str) -> str:
@@ -192,16 +196,26 @@ class Store:
             for j in range(0, len(ids), self.batch):
                 self.passages.delete(ids=ids[j : j + self.batch])
 
+    def set_passage_dates(self, ids: list[str], metas: list[dict[str, Any]]) -> None:
+        """Add event-date fields to existing passages (merged into their metadata; texts and vectors kept)."""
+        for i in range(0, len(ids), self.batch):
+            self.passages.update(ids=ids[i : i + self.batch], metadatas=metas[i : i + self.batch])
+
     def count(self) -> int:
         return int(self.passages.count())
 
-    def dense(self, embedding: list[float], k: int) -> list[tuple[str, str, dict[str, Any], float]]:
-        """(id, text, metadata, cosine similarity) of the nearest passages."""
+    def dense(
+        self, embedding: list[float], k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, str, dict[str, Any], float]]:
+        """(id, text, metadata, cosine similarity) of the nearest passages (matching `where` when given)."""
         n = self.count()
         if n == 0:
             return []
         res = self.passages.query(
-            query_embeddings=[embedding], n_results=min(k, n), include=["documents", "metadatas", "distances"]
+            query_embeddings=[embedding],
+            n_results=min(k, n),
+            include=["documents", "metadatas", "distances"],
+            **({"where": where} if where else {}),
         )
         # A reader that outlived another process's write can get ids whose records are gone (metadata None).
         return [
@@ -306,6 +320,8 @@ def _meta(rec: DocRecord) -> dict[str, Any]:
         "root": rec.root,
         "path": rec.path,
         "added": rec.added,
+        "dating": rec.dating,
+        "chars": rec.chars,
     }
 
 
@@ -321,4 +337,61 @@ def _record(meta: dict[str, Any]) -> DocRecord:
         root=meta.get("root") or "",
         path=meta.get("path") or "",
         added=meta.get("added") or "",
+        dating=int(meta.get("dating", 0)),
+        chars=int(meta.get("chars", 0)),
     )
+
+
+# ---- event dates in passage metadata ---------------------------------------------------------------
+# Each passage carries its sentences' dates as JSON, plus whole-number day ordinals (date.toordinal) of the
+# earliest and latest day named and of the dateline, so that Chroma `where` filters can select by time.
+# Undated passages simply lack the fields, as do passages of indexes built before dates were resolved.
+EVENTS, EVENT_MIN, EVENT_MAX, PUBLISHED_ORD = "events", "event_min", "event_max", "published_ord"
+
+
+def ordinal(iso: str) -> int:
+    return date.fromisoformat(iso[:10]).toordinal()
+
+
+def event_meta(events: Iterable[EventDate], published: str | None) -> dict[str, Any]:
+    """Metadata fields for a passage's event dates and its article's dateline (none when undated)."""
+    evs = list(events)
+    meta: dict[str, Any] = {}
+    if evs:
+        meta[EVENTS] = json.dumps([[e.start, e.end, e.lo, e.hi, e.grain, e.phrase] for e in evs])
+        meta[EVENT_MIN] = min(ordinal(e.lo) for e in evs)
+        meta[EVENT_MAX] = max(ordinal(e.hi) for e in evs)
+    if published:
+        try:
+            meta[PUBLISHED_ORD] = ordinal(published)
+        except ValueError:
+            pass
+    return meta
+
+
+def events_of(meta: dict[str, Any]) -> tuple[EventDate, ...]:
+    """The event dates stored with a passage; () when it has none or the index predates them."""
+    try:
+        rows = json.loads(meta.get(EVENTS) or "[]")
+        return tuple(
+            EventDate(start=int(a), end=int(b), lo=lo, hi=hi, grain=g, phrase=ph)
+            for a, b, lo, hi, g, ph in rows
+        )
+    except (ValueError, TypeError):
+        return ()
+
+
+def window_where(lo: int | None, hi: int | None) -> dict[str, Any] | None:
+    """A Chroma filter for passages whose named dates, or dateline, overlap the day ordinals lo..hi."""
+    if lo is None and hi is None:
+        return None
+
+    def overlap(first: str, last: str) -> dict[str, Any]:
+        parts = []
+        if lo is not None:
+            parts.append({last: {"$gte": lo}})
+        if hi is not None:
+            parts.append({first: {"$lte": hi}})
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+
+    return {"$or": [overlap(EVENT_MIN, EVENT_MAX), overlap(PUBLISHED_ORD, PUBLISHED_ORD)]}

@@ -73,3 +73,20 @@ def months_in(text: str) -> set[int]:
 
 def years_in(text: str) -> set[str]:
     return set(re.findall(r"\b(?:19|20)\d\d\b", text))
+
+
+MONTH_NAMES = [m.capitalize() for m in MONTHS]
+
+
+def human_date(iso: str, grain: str = "day") -> str:
+    """'2020-06-05' as '5 June 2020' (or 'June 2020', '2020', 'week of 1 June 2020' for coarser periods)."""
+    try:
+        d = date.fromisoformat(iso[:10])
+    except ValueError:
+        return iso
+    if grain == "year":
+        return str(d.year)
+    if grain == "month":
+        return f"{MONTH_NAMES[d.month - 1]} {d.year}"
+    day = f"{d.day} {MONTH_NAMES[d.month - 1]} {d.year}"
+    return f"week of {day}" if grain == "week" else day

@@ -56,6 +56,29 @@ _SECTION = re.compile(
 _FOLLOW_PUBLISHER = re.compile(r"(?i:follow) ([A-Z][\w'’\-]+(?: [A-Z][\w'’\-]+){0,3}) on\b")
 
 
+# "… told The New Arab", "… told Asharq Al-Awsat": reporters name their own outlet this way.
+_TOLD = re.compile(r"\btold (?:the )?((?:The )?[A-Z][\w'’\-]*(?: [A-Z][\w'’\-]*){0,3})")
+
+
+HONORIFICS = ("Mr", "Mrs", "Ms", "Dr", "Sir", "Lord", "Lady", "President", "Prime", "Minister")
+# What an outlet owns: "The New Arab’s Arabic service", "Al Jazeera’s correspondent".
+MEDIA_WORDS = (
+    "service|website|programme|program|channel|correspondent|reporter|newspaper|edition|radio|television|TV"
+)
+
+
+def _publisher_from_told(text: str) -> str | None:
+    """An outlet that someone "told" and that the text also names as owner ("The New Arab’s Arabic service"):
+    a person told twice is not taken for one (honorifics), nor is a one-off interview with another outlet."""
+    for m in _TOLD.finditer(text):
+        name = m.group(1)
+        if name.split()[0] in HONORIFICS or text[m.end() : m.end() + 2] in ("'s", "’s"):
+            continue  # "told Arsenal's website": the club's site, not an outlet called Arsenal
+        if re.search(rf"\b{re.escape(name)}['’]s (?:\w+ )?(?:{MEDIA_WORDS})\b", text):
+            return name
+    return None
+
+
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -129,6 +152,8 @@ def analyse(source: str, text: str) -> Document:
     if publisher is None:
         if m := _FOLLOW_PUBLISHER.search(text):
             publisher = m.group(1)
+    if publisher is None:
+        publisher = _publisher_from_told("\n".join(text[s:e] for s, e in spans))
     return Document(
         source=source,
         text=text,

@@ -1,5 +1,5 @@
-"""One FastAPI app: POST /api/ask, the OpenAI-compatible /v1, the archive (/api/documents), feedback
-(/api/feedback), the admin page (/admin), GET /healthz, GET /widget.js, and the Gradio chat mounted at /.
+"""One FastAPI app: POST /api/ask, GET /api/timeline?q=, the OpenAI-compatible /v1, the archive (/api/documents),
+feedback (/api/feedback), the admin page (/admin), GET /healthz, GET /widget.js, and the Gradio chat mounted at /.
 With api_keys set, /api/* and /v1/* need a bearer token."""
 
 from __future__ import annotations
@@ -157,6 +157,11 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
         return JSONResponse(result.to_dict())
 
     app.include_router(build_router(service))
+
+    @app.get("/api/timeline")
+    async def timeline(request: Request, q: str = "") -> JSONResponse:
+        result = await service.timeline(q, client_of(request))
+        return JSONResponse(result.to_dict())
 
     @app.get("/widget.js")
     async def widget() -> Response:

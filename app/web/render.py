@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from html import escape
 
-from app.core.types import UNSUPPORTED_MARK, Answer, Citation
+from app.core.types import UNSUPPORTED_MARK, Answer, Article, ArticleView, Citation, Timeline
 
 _MARK = re.compile(r"\[(\d+)\]")
 _UNSUPPORTED = f'<span class="sx-unsupported">{UNSUPPORTED_MARK}</span>'
@@ -136,7 +136,7 @@ def turn_html(
     else:
         ids = {c.id: f"sx-{turn}-{c.id}" for c in a.citations}
         cls = "sx-bubble sx-refused" if a.refused else "sx-bubble"
-        notes = notes_html(a.warnings)
+        notes = disagreements_html(a, ids) + notes_html(a.warnings)
         body = f'<div class="{cls}">{answer_html(a.answer, ids)}</div>{notes}{sources_html(turn, a, text_of)}'
         if answer_id:
             body += actions_html()
@@ -145,6 +145,34 @@ def turn_html(
                 f"{body}</div>"
             )
     return f'{q}<div class="sx-msg sx-bot" data-turn="{turn}">{body}</div>'
+
+
+def disagreements_html(a: Answer, cites: dict[int, str]) -> str:
+    """'Sources differ on people: 205 [1] (Coast Herald) · 217 [2] (Iberia Daily)', each figure's chip live."""
+    out = []
+    for d in a.disagreements:
+        figs = " · ".join(
+            f"{answer_html(f'{f.value} [{f.citation}]', cites)}{f' ({esc(f.publisher)})' if f.publisher else ''}"
+            for f in d.figures
+        )
+        out.append(f'<div class="sx-disagree" role="note">Sources differ on {esc(d.subject)}: {figs}</div>')
+    return "".join(out)
+
+
+def article_label(a: Article) -> str:
+    """'5 June 2020 · The New Arab · Headline (3,502 characters)' for the sources list (plain text)."""
+    size = f"{a.chars:,} characters" if a.chars else f"{a.passages} passages"
+    return f"{' · '.join(x for x in (a.date_label, a.publisher, a.title) if x)} ({size})"
+
+
+def article_html(v: ArticleView | None) -> str:
+    """An opened article: headline, outlet and date, then its cleaned text, paragraph by paragraph."""
+    if v is None:
+        return '<div class="sx-tl-empty">Pick an article to read it.</div>'
+    a = v.article
+    meta = " · ".join(esc(x) for x in (a.publisher, a.date_label, a.source) if x)
+    paras = "".join(f"<p>{esc(p)}</p>" for p in v.text.split("\n\n") if p.strip())
+    return f'<article class="sx-article"><h3>{esc(a.title)}</h3><div class="sx-meta">{meta}</div>{paras}</article>'
 
 
 def empty_html(examples: list[str]) -> str:
@@ -158,3 +186,28 @@ def empty_html(examples: list[str]) -> str:
 def chat_html(parts: list[str], examples: list[str]) -> str:
     """The whole conversation."""
     return f'<div class="sx-chat">{"".join(parts) if parts else empty_html(examples)}</div>'
+
+
+def timeline_html(t: Timeline | None, error: str | None = None) -> str:
+    """A timeline as an ordered list: date, publisher, the cited sentence, and where it is."""
+    if error is not None:
+        return f'<div class="sx-bubble sx-error" role="alert">{esc(error)}</div>'
+    if t is None:
+        return '<div class="sx-tl-empty">Name a subject ("Turkish deployments in Idlib") to see its dated events.</div>'
+    if not t.events:
+        return '<div class="sx-tl-empty">No dated events on this subject in the indexed articles.</div>'
+    items = []
+    for ev in t.events:
+        c = ev.citation
+        items.append(
+            f'<li><time datetime="{esc(ev.date)}">{esc(ev.label)}</time>'
+            f"{f'<span class=sx-meta>{esc(c.publisher)}</span>' if c.publisher else ''}"
+            f"<q>{esc(' '.join(c.quote.split()))}</q>"
+            f'<div class="sx-file">{esc(c.title or c.source)} · {esc(c.source)} · chars {c.start}–{c.end}</div></li>'
+        )
+    note = (
+        f'<div class="sx-note">{t.undated} more sentences on this subject name no date that can be placed.</div>'
+        if t.undated
+        else ""
+    )
+    return f'<ol class="sx-timeline">{"".join(items)}</ol>{note}'

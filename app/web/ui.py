@@ -15,7 +15,7 @@ from app.core.errors import INTERNAL, SourcedError
 from app.core.types import Answer
 from app.web.assets import static_text
 from app.web.clients import Network, client_key
-from app.web.render import chat_html, turn_html
+from app.web.render import article_html, article_label, chat_html, timeline_html, turn_html
 
 log = logging.getLogger("sourced")
 EXAMPLES = [
@@ -84,6 +84,30 @@ def build_ui(service: Service, nets: list[Network] | None = None) -> gr.Blocks:
             html = await render(n, q, None, error=INTERNAL)
             yield chat_html(shown + [html], EXAMPLES), turns + [{"q": q, "a": None, "html": html}], "", hide
 
+    async def show_timeline(query: str, request: gr.Request) -> str:
+        if not (query or "").strip():
+            return timeline_html(None)
+        try:
+            return timeline_html(await service.timeline(query, _client(request)))
+        except SourcedError as exc:
+            return timeline_html(None, error=str(exc))
+        except Exception:  # noqa: BLE001 - users see a fixed text, the log gets the trace
+            log.exception("timeline failed")
+            return timeline_html(None, error=INTERNAL)
+
+    async def list_sources(query: str) -> Any:
+        if service.deps is None:
+            return gr.update(choices=[])
+        arts = await service.articles(query or "")
+        return gr.update(choices=[(article_label(a), a.source) for a in arts])
+
+    async def read_source(source: str | None) -> list[Any]:
+        view = await service.article(source) if source and service.deps is not None else None
+        qs = view.questions if view else []
+        buttons = [gr.update(value=q, visible=True) for q in qs]
+        buttons += [gr.update(visible=False)] * (3 - len(buttons))
+        return [article_html(view), *buttons]
+
     def new_chat() -> tuple[str, list[Turn], str, Any]:
         return chat_html([], EXAMPLES), [], "", gr.update(visible=True)
 
@@ -130,6 +154,27 @@ def build_ui(service: Service, nets: list[Network] | None = None) -> gr.Blocks:
             elem_id="sx-box",
             container=False,
         )
+        with gr.Accordion("Timeline", open=False, elem_id="sx-tl"):
+            tl_box = gr.Textbox(
+                show_label=False,
+                placeholder="A subject, e.g. Turkish deployments in Idlib",
+                lines=1,
+                max_length=settings.max_question_chars,
+                submit_btn="Show timeline",
+                container=False,
+            )
+            tl_out = gr.HTML(timeline_html(None), padding=False, apply_default_css=False)
+        tl_box.submit(show_timeline, [tl_box], tl_out, api_visibility="private", show_progress="hidden")
+        with gr.Accordion("Sources", open=False, elem_id="sx-src"):
+            src_q = gr.Textbox(
+                show_label=False, placeholder="Search titles and outlets", lines=1, container=False
+            )
+            src_pick = gr.Dropdown(choices=[], label="Indexed articles, newest first", interactive=True)
+            src_view = gr.HTML(article_html(None), padding=False, apply_default_css=False)
+            with gr.Row():
+                sugg = [
+                    gr.Button("", visible=False, size="sm", elem_classes=["sx-example"]) for _ in range(3)
+                ]
         turns = gr.State([])
         outs = [board, turns, box, examples]
         box.submit(respond, [box, turns], outs, api_visibility="private", show_progress="hidden")
@@ -146,6 +191,13 @@ def build_ui(service: Service, nets: list[Network] | None = None) -> gr.Blocks:
             js="() => { window.sxExportChat && window.sxExportChat(); }",
             api_visibility="private",
         )
+        demo.load(list_sources, [src_q], src_pick, api_visibility="private")
+        src_q.change(list_sources, [src_q], src_pick, api_visibility="private", show_progress="hidden")
+        src_pick.change(read_source, [src_pick], [src_view, *sugg], api_visibility="private")
+        for b in sugg:
+            b.click(lambda t: t, b, box, api_visibility="private", queue=False).then(
+                respond, [box, turns], outs, api_visibility="private", show_progress="hidden"
+            )
         gr.api(chat, api_name="chat")
     demo.queue(
         default_concurrency_limit=settings.concurrency + settings.queue_size,
