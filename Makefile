@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint format bench ingest clean
+.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability
 
 setup: $(STAMP)
 
@@ -46,3 +46,14 @@ bench: setup
 
 clean:
 	rm -rf index/chroma* index/*.lock .pytest_cache
+
+# The learned reader: the MiniLM span reader (Makefile.train: torch in .venv-train, training only), then the
+# answerability models with and without its features (scikit-learn). Data: ../shared/eval/squad2/train.jsonl.
+include Makefile.train
+
+train-answerability: setup
+	$(BIN)/pip install -q -e '.[dev,train]'
+	nice -n 10 $(BIN)/python scripts/train_answerability.py --out models/answerability-fast.json
+	nice -n 10 $(BIN)/python scripts/train_answerability.py --reader --out models/answerability.json
+
+train: train-reader train-answerability

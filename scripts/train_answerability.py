@@ -220,9 +220,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reader", action="store_true", help="include the span reader's features")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--every", type=int, default=1, help="use every Nth training question (a quicker run)")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "sourced-train-answerability")
     args = ap.parse_args()
-    rows = questions()
+    rows = questions()[:: args.every]
     args.work.mkdir(parents=True, exist_ok=True)
     index = args.work / "index"
     docs = train_docs(args.work)
