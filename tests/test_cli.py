@@ -91,3 +91,18 @@ def test_full_disk_is_a_clear_message(monkeypatch, capsys):
     assert cli.main(["ingest", "seeds"]) == 1
     err = capsys.readouterr().err
     assert "no space left" in err and "Traceback" not in err
+
+
+def test_timeline_command(seed_settings):
+    idx = str(seed_settings.index_dir)
+    r = run("timeline", "Turkish", "deployments", "--json", "--index-dir", idx)
+    assert r.returncode == 0, r.stderr
+    t = json.loads(r.stdout)
+    assert set(t) >= {"query", "events", "undated", "warnings"}
+    dates = [e["date"] for e in t["events"]]
+    assert dates == sorted(dates) and "2020-06-04" in dates
+    for e in t["events"]:
+        c = e["citation"]
+        assert (SEEDS / c["source"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["quote"]
+    r = run("timeline", "Turkish deployments", "--index-dir", idx)
+    assert "4 June 2020 (The New Arab): On Thursday, the Turkish army" in r.stdout
