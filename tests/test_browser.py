@@ -117,3 +117,34 @@ def test_hostile_markup_never_runs(tmp_path):
         assert page.evaluate("window.__pwned") is None
         assert page.locator("script, img, svg, a").count() == 0
         assert "<script>" in page.locator(".sx-title").inner_text()
+
+
+def test_timeline_and_sources_panels(seed_settings, deps):
+    url = live_server(seed_settings, deps)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        escaped = offline(page, (url,))
+        page.goto(url + "/")
+        page.wait_for_selector("#sx-box textarea")
+
+        page.get_by_text("Timeline", exact=True).click()
+        page.fill("#sx-tl textarea", "Turkish deployments")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".sx-timeline li", timeout=30_000)
+        labels = page.locator(".sx-timeline time").all_inner_texts()
+        assert "4 June 2020" in labels
+
+        page.get_by_text("Sources", exact=True).click()
+        page.locator("#sx-src input").first.click()
+        page.get_by_role("option").filter(has_text="The New Arab").first.click()
+        page.wait_for_selector(".sx-article h3", timeout=30_000)
+        assert "25,000 Turkish soldiers" in page.locator(".sx-article").inner_text()
+        suggestion = page.locator(".sx-suggest").first
+        suggestion.wait_for(state="visible")
+        question = suggestion.inner_text()
+        suggestion.click()
+        page.wait_for_function(
+            "document.querySelectorAll('.sx-bot .sx-bubble:not(.sx-pending)').length >= 1", timeout=30_000
+        )
+        assert page.locator(".sx-user").first.inner_text() == question
+        assert not escaped, escaped

@@ -113,3 +113,18 @@ def test_watch_and_feedback_export(tmp_path):
     out = tmp_path / "fb.csv"
     assert run("feedback", "export", "--format", "csv", "-o", str(out), "--index-dir", idx).returncode == 0
     assert out.read_text().splitlines()[0].startswith("id,created,rating") and "'=1+1" in out.read_text()
+
+
+def test_timeline_command(seed_settings):
+    idx = str(seed_settings.index_dir)
+    r = run("timeline", "Turkish", "deployments", "--json", "--index-dir", idx)
+    assert r.returncode == 0, r.stderr
+    t = json.loads(r.stdout)
+    assert set(t) >= {"query", "events", "undated", "warnings"}
+    dates = [e["date"] for e in t["events"]]
+    assert dates == sorted(dates) and "2020-06-04" in dates
+    for e in t["events"]:
+        c = e["citation"]
+        assert (SEEDS / c["source"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["quote"]
+    r = run("timeline", "Turkish deployments", "--index-dir", idx)
+    assert "4 June 2020 (The New Arab): On Thursday, the Turkish army" in r.stdout

@@ -88,3 +88,14 @@ def test_refused_answer_through_the_pipeline(deps):
     assert a.refused and a.citations == [] and not re.search(r"\[\d+\]", a.answer)
     assert a.answer.startswith("The indexed articles don't say. They cover 5 articles")
     assert "the closest coverage is: “" in a.answer
+
+
+def test_refusal_names_the_days_asked_about(deps):
+    from app.answer.pipeline import answer
+
+    a = answer("What did Turkey do in Idlib last week?", [], deps)  # the week before the newest article
+    assert a.refused and a.answer.startswith(
+        "The indexed articles don't say. Nothing on this is dated from 25 May 2020 to 31 May 2020. They cover"
+    )
+    a = answer("What happened before 2010?", [], deps)
+    assert a.refused and "Nothing on this is dated before 1 January 2010." in a.answer

@@ -36,7 +36,7 @@ SEED_SETS = [
     (SHARED / "eval" / "dev.jsonl", {"answer": 0.9, "cite": 0.9, "refuse": 1.0, "false_refusal": 0.1}),
     (ROOT / "tests" / "questions_extra.jsonl", {"answer": 0.8, "cite": 0.8, "refuse": 1.0}),
     (ROOT / "tests" / "questions_extra2.jsonl", {"answer": 0.8, "cite": 0.8, "refuse": 1.0}),
-    (ROOT / "tests" / "questions_reader.jsonl", {"answer": 0.6, "cite": 0.6, "refuse": 0.75}),
+    (ROOT / "tests" / "questions_reader.jsonl", {"answer": 0.5, "cite": 0.5, "refuse": 0.6}),
     # time-filtered, current/latest, timeline and several-outlet questions (ours)
     (ROOT / "tests" / "questions_dated.jsonl", {"answer": 0.9, "cite": 0.9, "refuse": 1.0}),
 ]

@@ -42,9 +42,11 @@ def closest(hits: list[Hit], limit: int) -> list[str]:
     return list(out.values())
 
 
-def honest_refusal(docs: Iterable[DocRecord], hits: list[Hit], limit: int) -> str:
-    """The refusal text: what the articles cover and the closest coverage. The titles are no citations."""
-    text = f"{REFUSAL_LEAD} {coverage_sentence(docs)}"
+def honest_refusal(docs: Iterable[DocRecord], hits: list[Hit], limit: int, when: str = "") -> str:
+    """The refusal text: what the articles cover and the closest coverage. The titles are no citations.
+    when: the days a question asked about ("from 25 May 2020 to 31 May 2020"), said when nothing matched."""
+    lead = f"{REFUSAL_LEAD} Nothing on this is dated {when}." if when else REFUSAL_LEAD
+    text = f"{lead} {coverage_sentence(docs)}"
     near = closest(hits, limit)
     if near:
         text = f"{text[:-1]}; the closest coverage is: {'; '.join(near)}."

@@ -10,7 +10,7 @@ from app.answer.coverage import honest_refusal
 from app.answer.current import label_current
 from app.answer.outlets import disagreements, side_by_side
 from app.answer.retrieval import Retriever
-from app.answer.timeq import TimeWindow
+from app.answer.timeq import TimeWindow, window_words
 from app.core.settings import Settings
 from app.core.types import Answer, Hit
 
@@ -27,7 +27,8 @@ def finish(
     An answer drawing on several outlets is grouped by outlet, with the figures they disagree on; an answer
     to a question about now is labelled with its article's date."""
     if a.refused:
-        text = honest_refusal(retriever.docs.values(), hits, settings.refusal_closest_articles)
+        when = window_words(window) if window is not None and window.adverbial else ""
+        text = honest_refusal(retriever.docs.values(), hits, settings.refusal_closest_articles, when)
         return replace(a, answer=text, citations=[], disagreements=[])
     a = side_by_side(replace(a, disagreements=disagreements(a.question, a.citations)))
     if window is not None and window.present:

@@ -183,7 +183,7 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
         tl = build_timeline(query.standalone, deps.retriever, deps.settings)
         hits = deps.retriever.retrieve(query.search_text, window=steer) if not tl.events else []
         a = timeline_answer(q, tl)  # its lines already name date and outlet: only a refusal is finished
-        yield "", finish(a, hits, deps.retriever, deps.settings) if a.refused else a
+        yield "", finish(a, hits, deps.retriever, deps.settings, window) if a.refused else a
         return
     if deps.llm is None:
         # A time filter drops passages, so more are fetched first (then cut back to the usual number).

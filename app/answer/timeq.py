@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from app.core.types import EventDate, Hit
+from app.text.dates import human_date
 from app.text.eventdates import dates_in
 from app.text.sentences import split_sentences
 
@@ -109,6 +110,19 @@ def time_window(question: str, now: date | None) -> TimeWindow:
     if word in OPEN_BEFORE:
         return TimeWindow(None, lo - timedelta(days=1) if word != "by" else hi, said, present, adverbial)
     return TimeWindow(lo, hi, said, present, adverbial)
+
+
+def window_words(window: TimeWindow) -> str:
+    """'from 25 May 2020 to 31 May 2020', 'since 1 June 2020', 'before 1 March 2020': the days searched."""
+    lo = human_date(window.lo.isoformat()) if window.lo else ""
+    hi = human_date(window.hi.isoformat()) if window.hi else ""
+    if lo and hi:
+        return f"from {lo} to {hi}" if lo != hi else f"on {lo}"
+    if lo:
+        return f"since {lo}"
+    if hi and window.hi is not None:
+        return f"before {human_date((window.hi + timedelta(days=1)).isoformat())}"
+    return ""
 
 
 def strip_time(text: str, window: TimeWindow) -> str:

@@ -62,17 +62,18 @@ def period(d: date, grain: Grain) -> tuple[date, date]:
     return d, d
 
 
+def _ymd(year: str, month: str, day: str) -> date:
+    """date from '2020', 'March', '5th'."""
+    return date(int(year), MONTHS[month.lower()], int(re.match(r"\d+", day).group()))  # type: ignore[union-attr]
+
+
 def _absolute(m: re.Match[str]) -> tuple[date, Grain] | None:
     """A date spelled out with its year; None when it lacks one."""
     try:
         if m.group("y1"):
-            return date(
-                int(m.group("y1")), MONTHS[m.group("m1").lower()], int(m.group("d1")[:2].rstrip("snrt"))
-            ), "day"
+            return _ymd(m.group("y1"), m.group("m1"), m.group("d1")), "day"
         if m.group("y2"):
-            return date(
-                int(m.group("y2")), MONTHS[m.group("m2").lower()], int(m.group("d2")[:2].rstrip("snrt"))
-            ), "day"
+            return _ymd(m.group("y2"), m.group("m2"), m.group("d2")), "day"
         if m.group("y3"):
             return date(int(m.group("y3")), MONTHS[m.group("m3").lower()], 1), "month"
         if m.group("y4"):
@@ -106,7 +107,7 @@ def _parser_for(dateline: date) -> DateDataParser:
     )
 
 
-def _is_bare_month(m: re.Match[str], text: str) -> bool:
+def _is_bare_month(m: re.Match[str]) -> bool:
     return bool(m.group("m3")) and not m.group("y3")
 
 
@@ -120,9 +121,7 @@ def dates_in(text: str, dateline: date | None) -> list[tuple[str, date, date, Gr
     out = []
     for m in _CANDIDATE.finditer(text):
         phrase = m.group(0)
-        if _is_bare_month(m, text) and (
-            _lead_word(text, m.start()) not in MONTH_LEAD_WORDS or phrase[0].islower()
-        ):
+        if _is_bare_month(m) and (_lead_word(text, m.start()) not in MONTH_LEAD_WORDS or phrase[0].islower()):
             continue
         if (m.group("wd") or m.group("m3") or m.group("m1") or m.group("m2")) and phrase[0].islower():
             continue  # "march", "may" as words, not dates

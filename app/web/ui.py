@@ -173,7 +173,7 @@ def build_ui(service: Service, nets: list[Network] | None = None) -> gr.Blocks:
             src_view = gr.HTML(article_html(None), padding=False, apply_default_css=False)
             with gr.Row():
                 sugg = [
-                    gr.Button("", visible=False, size="sm", elem_classes=["sx-example"]) for _ in range(3)
+                    gr.Button("", visible=False, size="sm", elem_classes=["sx-suggest"]) for _ in range(3)
                 ]
         turns = gr.State([])
         outs = [board, turns, box, examples]
