@@ -31,13 +31,16 @@ def worker(args: argparse.Namespace) -> None:
     """One configuration in this process: print one JSON line."""
     import llama_cpp
 
+    args.threads = args.threads[0]
     t0 = time.monotonic()
     llm = llama_cpp.Llama(model_path=args.model, n_ctx=2048, n_threads=args.threads,
                           n_threads_batch=args.batch_threads or args.threads, n_batch=256, verbose=False)
     load_s = time.monotonic() - t0
     tokens = llm.tokenize(prompt_text().encode(), add_bos=False)[: args.prompt_tokens]
     ttfts, rates = [], []
-    for run in range(args.runs + 1):  # run 0 warms up and is dropped
+    for _ in llm.generate(tokens[:16], temp=0.0, reset=True):  # warm-up: page in the weights
+        break
+    for _run in range(args.runs):
         llm.reset()
         start = time.monotonic()
         first = last = None
@@ -50,8 +53,6 @@ def worker(args: argparse.Namespace) -> None:
             last = now
             if n >= args.gen_tokens or now - first > args.cap_seconds:
                 break
-        if run == 0:
-            continue
         assert first is not None and last is not None
         ttfts.append(first - start)
         rates.append((n - 1) / (last - first) if n > 1 and last > first else 0.0)
@@ -85,6 +86,7 @@ def run_config(args: argparse.Namespace, threads: int, batch_threads: int, busy:
             hog.wait()
     row = json.loads(out.strip().splitlines()[-1])
     row["busy"] = busy
+    row["loadavg_1m_after"] = os.getloadavg()[0]
     return row
 
 
@@ -123,7 +125,8 @@ def main() -> None:
             ttft, tps = r["ttft_s"], r["decode_tps"]
             assert isinstance(ttft, list) and isinstance(tps, list)
             print(f"{threads:>7} {batch:>6} {'passive' if passive else 'default':>7} {'yes' if busy else 'no':>5} "
-                  f"{statistics.median(ttft):>6.2f} ({max(ttft):.2f}) {statistics.median(tps):>7.1f} ({min(tps):.1f})",
+                  f"{statistics.median(ttft):>6.2f} ({max(ttft):.2f}) {statistics.median(tps):>7.1f} ({min(tps):.1f})"
+                  f"   load {r['loadavg_1m_after']:.1f}",
                   flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
