@@ -33,8 +33,14 @@ def worker(args: argparse.Namespace) -> None:
 
     args.threads = args.threads[0]
     t0 = time.monotonic()
-    llm = llama_cpp.Llama(model_path=args.model, n_ctx=2048, n_threads=args.threads,
-                          n_threads_batch=args.batch_threads or args.threads, n_batch=256, verbose=False)
+    llm = llama_cpp.Llama(
+        model_path=args.model,
+        n_ctx=2048,
+        n_threads=args.threads,
+        n_threads_batch=args.batch_threads or args.threads,
+        n_batch=256,
+        verbose=False,
+    )
     load_s = time.monotonic() - t0
     tokens = llm.tokenize(prompt_text().encode(), add_bos=False)[: args.prompt_tokens]
     ttfts, rates = [], []
@@ -56,26 +62,54 @@ def worker(args: argparse.Namespace) -> None:
         assert first is not None and last is not None
         ttfts.append(first - start)
         rates.append((n - 1) / (last - first) if n > 1 and last > first else 0.0)
-    print(json.dumps({"threads": args.threads, "batch_threads": args.batch_threads or args.threads,
-                      "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""), "load_s": round(load_s, 2),
-                      "prompt_tokens": len(tokens), "ttft_s": [round(x, 2) for x in ttfts],
-                      "decode_tps": [round(x, 1) for x in rates]}), flush=True)
+    print(
+        json.dumps(
+            {
+                "threads": args.threads,
+                "batch_threads": args.batch_threads or args.threads,
+                "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+                "load_s": round(load_s, 2),
+                "prompt_tokens": len(tokens),
+                "ttft_s": [round(x, 2) for x in ttfts],
+                "decode_tps": [round(x, 1) for x in rates],
+            }
+        ),
+        flush=True,
+    )
 
 
 def start_busy() -> subprocess.Popen[bytes]:
     core = max(os.sched_getaffinity(0))
-    return subprocess.Popen([sys.executable, "-c", "while True: pass"],
-                            preexec_fn=lambda: os.sched_setaffinity(0, {core}))
+    return subprocess.Popen(
+        [sys.executable, "-c", "while True: pass"], preexec_fn=lambda: os.sched_setaffinity(0, {core})
+    )
 
 
-def run_config(args: argparse.Namespace, threads: int, batch_threads: int, busy: bool,
-               omp_passive: bool) -> dict[str, object]:
+def run_config(
+    args: argparse.Namespace, threads: int, batch_threads: int, busy: bool, omp_passive: bool
+) -> dict[str, object]:
     env = dict(os.environ)
     if omp_passive:
         env["OMP_WAIT_POLICY"] = "PASSIVE"
-    cmd = [sys.executable, __file__, "--worker", "--model", args.model, "--threads", str(threads),
-           "--batch-threads", str(batch_threads), "--prompt-tokens", str(args.prompt_tokens),
-           "--gen-tokens", str(args.gen_tokens), "--runs", str(args.runs), "--cap-seconds", str(args.cap_seconds)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--model",
+        args.model,
+        "--threads",
+        str(threads),
+        "--batch-threads",
+        str(batch_threads),
+        "--prompt-tokens",
+        str(args.prompt_tokens),
+        "--gen-tokens",
+        str(args.gen_tokens),
+        "--runs",
+        str(args.runs),
+        "--cap-seconds",
+        str(args.cap_seconds),
+    ]
     hog = start_busy() if busy else None
     try:
         time.sleep(0.5 if busy else 0)
@@ -96,7 +130,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--batch-threads", type=int, default=0, help="worker: threads for prompt evaluation")
     ap.add_argument("--mixed", action="store_true", help="also try 1 decode thread with 2 prompt threads")
-    ap.add_argument("--omp-passive", action="store_true", help="also try 2 threads with OMP_WAIT_POLICY=PASSIVE")
+    ap.add_argument(
+        "--omp-passive", action="store_true", help="also try 2 threads with OMP_WAIT_POLICY=PASSIVE"
+    )
     ap.add_argument("--prompt-tokens", type=int, default=600)
     ap.add_argument("--gen-tokens", type=int, default=48)
     ap.add_argument("--runs", type=int, default=2)
@@ -124,10 +160,12 @@ def main() -> None:
             rows.append(r)
             ttft, tps = r["ttft_s"], r["decode_tps"]
             assert isinstance(ttft, list) and isinstance(tps, list)
-            print(f"{threads:>7} {batch:>6} {'passive' if passive else 'default':>7} {'yes' if busy else 'no':>5} "
-                  f"{statistics.median(ttft):>6.2f} ({max(ttft):.2f}) {statistics.median(tps):>7.1f} ({min(tps):.1f})"
-                  f"   load {r['loadavg_1m_after']:.1f}",
-                  flush=True)
+            print(
+                f"{threads:>7} {batch:>6} {'passive' if passive else 'default':>7} {'yes' if busy else 'no':>5} "
+                f"{statistics.median(ttft):>6.2f} ({max(ttft):.2f}) {statistics.median(tps):>7.1f} ({min(tps):.1f})"
+                f"   load {r['loadavg_1m_after']:.1f}",
+                flush=True,
+            )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
 

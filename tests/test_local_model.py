@@ -169,8 +169,9 @@ def test_concurrent_first_use_joins_once(tmp_path, fake, monkeypatch):
     real = modelfile.join_parts
     monkeypatch.setattr(modelfile, "join_parts", lambda *a: joins.append(1) or real(*a))
     out: list[Path] = []
-    threads = [threading.Thread(target=lambda: out.append(ensure_model(cache, parts=parts, **exp)))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: out.append(ensure_model(cache, parts=parts, **exp))) for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -211,6 +212,7 @@ def test_user_gguf_path_checks_magic_only(tmp_path):
 # ---------------------------------------------------------------------------------------------------------
 # The local backend's plumbing, on a stand-in for llama_cpp.Llama.
 
+
 class FakeLlama:
     def __init__(self, pieces: list[str], fail_at: int | None = None) -> None:
         self.pieces, self.fail_at = pieces, fail_at
@@ -233,7 +235,7 @@ def fake_backend(monkeypatch, llama, **kw):
 
 
 def test_backend_streams_and_faults(monkeypatch):
-    from app.llm import LLMFault
+    from app.answer.llm import LLMFault
 
     b = fake_backend(monkeypatch, FakeLlama(["Troops ", "moved [1]."]))
     assert "".join(b.stream([{"role": "user", "content": "q"}], 16, 0.0)) == "Troops moved [1]."
@@ -246,7 +248,7 @@ def test_backend_streams_and_faults(monkeypatch):
 
 
 def test_backend_refuses_while_ingest_is_busy(monkeypatch):
-    from app.llm import LLMFault
+    from app.answer.llm import LLMFault
 
     busy = threading.Lock()
     b = fake_backend(monkeypatch, FakeLlama(["x"]), busy=busy, busy_wait=0.05)
@@ -267,8 +269,9 @@ def test_backend_refuses_while_ingest_is_busy(monkeypatch):
 def test_missing_llama_cpp_is_an_llm_fault(monkeypatch, tmp_path):
     import builtins
 
+    from app.answer.llm import LLMFault
+
     from app.answer import local
-    from app.llm import LLMFault
 
     real_import = builtins.__import__
 
@@ -285,6 +288,7 @@ def test_missing_llama_cpp_is_an_llm_fault(monkeypatch, tmp_path):
 # ---------------------------------------------------------------------------------------------------------
 # The real model (1.1 GB, joined and verified into the user's model cache on first use).
 
+
 def _real_model_or_skip() -> Path:
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python is not installed (make setup-llm)")
@@ -295,29 +299,46 @@ def _real_model_or_skip() -> Path:
 
 
 PASSAGES = [
-    ("Turkish military steps up vigilance",
-     "Sources at Turkey's Ministry of National Defense said on Thursday that the military is closely "
-     "monitoring the mobilization of local opposition groups in northern Syria and has taken all necessary "
-     "precautions to ensure the safety of Turkish troops."),
-    ("Reinforcements in Idlib",
-     "Opposition factions at the Operation Fath al-Mobin command center sent fighters, trainers, tanks and "
-     "equipment to the contact lines with regime forces. Over the course of a month, 16 operations were "
-     "executed, 12 of which were carried out by opposition factions."),
+    (
+        "Turkish military steps up vigilance",
+        "Sources at Turkey's Ministry of National Defense said on Thursday that the military is closely "
+        "monitoring the mobilization of local opposition groups in northern Syria and has taken all necessary "
+        "precautions to ensure the safety of Turkish troops.",
+    ),
+    (
+        "Reinforcements in Idlib",
+        "Opposition factions at the Operation Fath al-Mobin command center sent fighters, trainers, tanks and "
+        "equipment to the contact lines with regime forces. Over the course of a month, 16 operations were "
+        "executed, 12 of which were carried out by opposition factions.",
+    ),
 ]
 
 
 def _messages(question: str) -> list[dict[str, str]]:
     """The project's system prompt and passage format, with the answer prompt proposed for small local
     models (prompts/local_answer.txt): with prompts/answer.txt this 1.5B model mostly refuses."""
-    from app.llm import format_passages
+    from app.answer.llm import format_passages
     from app.prompts import Template, load_prompts
     from app.retrieval import Hit
 
     root = Path(__file__).resolve().parent.parent
     system = load_prompts(root / "prompts").system.render()
     answer = Template("answer", (root / "prompts" / "local_answer.txt").read_text(encoding="utf-8").strip())
-    hits = [Hit(id=f"h{i}", text=t, source=f"s{i}", title=title, publisher=None, published="2024-11-20",
-                start=0, end=len(t), score=1.0, dense=1.0) for i, (title, t) in enumerate(PASSAGES)]
+    hits = [
+        Hit(
+            id=f"h{i}",
+            text=t,
+            source=f"s{i}",
+            title=title,
+            publisher=None,
+            published="2024-11-20",
+            start=0,
+            end=len(t),
+            score=1.0,
+            dense=1.0,
+        )
+        for i, (title, t) in enumerate(PASSAGES)
+    ]
     user = answer.render(passages=format_passages(hits), question=question, standalone=question)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -325,11 +346,14 @@ def _messages(question: str) -> list[dict[str, str]]:
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_real_model_cites_and_refuses():
-    from app.answer.local import LocalBackend
     from app.citations import is_refusal
 
+    from app.answer.local import LocalBackend
+
     backend = LocalBackend(_real_model_or_skip(), n_ctx=2048)  # ~20 s in all on a quiet 2-core machine
-    answer = "".join(backend.stream(_messages("How many operations did opposition factions carry out?"), 80, 0.0))
+    answer = "".join(
+        backend.stream(_messages("How many operations did opposition factions carry out?"), 80, 0.0)
+    )
     assert "12" in answer and "[2]" in answer, answer
     refusal = "".join(backend.stream(_messages("Who won the 2022 football World Cup?"), 40, 0.0))
     assert is_refusal(refusal), refusal

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from app.llm import LLMFault  # moves to app.answer.llm with the package split
+from app.answer.llm import LLMFault
 
 log = logging.getLogger("sourced")
 Messages = list[dict[str, str]]
@@ -34,8 +34,9 @@ def _describe(e: BaseException) -> str:
     return type(e).__name__
 
 
-def load_model(model_path: Path, n_ctx: int, n_threads: int, n_batch: int, n_threads_batch: int,
-               ram_cache_bytes: int) -> Any:
+def load_model(
+    model_path: Path, n_ctx: int, n_threads: int, n_batch: int, n_threads_batch: int, ram_cache_bytes: int
+) -> Any:
     """The process-wide llama_cpp.Llama for these parameters, loaded on first use."""
     key = (str(Path(model_path).resolve()), n_ctx, n_threads, n_batch, n_threads_batch, ram_cache_bytes)
     with _load_lock:
@@ -47,13 +48,21 @@ def load_model(model_path: Path, n_ctx: int, n_threads: int, n_batch: int, n_thr
             raise LLMFault("llama_cpp is not installed") from None
         start = time.monotonic()
         try:
-            llm = llama_cpp.Llama(model_path=key[0], n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch,
-                                  n_threads_batch=n_threads_batch, verbose=False)
+            llm = llama_cpp.Llama(
+                model_path=key[0],
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_batch=n_batch,
+                n_threads_batch=n_threads_batch,
+                verbose=False,
+            )
             if ram_cache_bytes > 0:
                 llm.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=ram_cache_bytes))
         except Exception as e:  # llama_cpp raises ValueError for an unloadable file
             raise LLMFault(f"local model failed to load: {_describe(e)}") from None
-        log.info("local model loaded in %.1fs (%d threads, n_ctx %d)", time.monotonic() - start, n_threads, n_ctx)
+        log.info(
+            "local model loaded in %.1fs (%d threads, n_ctx %d)", time.monotonic() - start, n_threads, n_ctx
+        )
         _models.clear()  # one model in memory: a new configuration replaces the old one
         _models[key] = llm
         return llm
@@ -67,10 +76,19 @@ class LocalBackend:
     answers extractively instead of fighting the embedder for the same two cores.
     """
 
-    def __init__(self, model_path: Path, n_ctx: int = DEFAULT_CTX, n_threads: int = DEFAULT_THREADS,
-                 n_batch: int = DEFAULT_BATCH, *, n_threads_batch: int | None = None,
-                 ram_cache_bytes: int = RAM_CACHE_BYTES, busy: Any = None, busy_wait: float = 2.0,
-                 lock_wait: float = 60.0) -> None:
+    def __init__(
+        self,
+        model_path: Path,
+        n_ctx: int = DEFAULT_CTX,
+        n_threads: int = DEFAULT_THREADS,
+        n_batch: int = DEFAULT_BATCH,
+        *,
+        n_threads_batch: int | None = None,
+        ram_cache_bytes: int = RAM_CACHE_BYTES,
+        busy: Any = None,
+        busy_wait: float = 2.0,
+        lock_wait: float = 60.0,
+    ) -> None:
         self.model_path = Path(model_path)
         self.n_ctx, self.n_threads, self.n_batch = n_ctx, n_threads, n_batch
         self.n_threads_batch = n_threads_batch or n_threads
@@ -79,8 +97,14 @@ class LocalBackend:
 
     def load(self) -> Any:
         """Load (or fetch the already loaded) model: call at start-up to keep it off the first question."""
-        return load_model(self.model_path, self.n_ctx, self.n_threads, self.n_batch, self.n_threads_batch,
-                          self.ram_cache_bytes)
+        return load_model(
+            self.model_path,
+            self.n_ctx,
+            self.n_threads,
+            self.n_batch,
+            self.n_threads_batch,
+            self.ram_cache_bytes,
+        )
 
     @contextlib.contextmanager
     def _claim(self) -> Iterator[None]:
@@ -115,8 +139,9 @@ class LocalBackend:
         with self._claim():
             chunks: Any = None
             try:
-                chunks = llm.create_chat_completion(messages=messages, stream=True, max_tokens=max_tokens,
-                                                    temperature=temperature)
+                chunks = llm.create_chat_completion(
+                    messages=messages, stream=True, max_tokens=max_tokens, temperature=temperature
+                )
                 for chunk in chunks:
                     for choice in chunk.get("choices") or []:
                         text = (choice.get("delta") or {}).get("content")

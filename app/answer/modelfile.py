@@ -41,8 +41,9 @@ class ModelUnavailable(Exception):
 
 
 def integrity_error(detail: str) -> ModelUnavailable:
-    return ModelUnavailable(f"The local model file failed its integrity check ({detail}); "
-                            "reinstall with make setup-llm")
+    return ModelUnavailable(
+        f"The local model file failed its integrity check ({detail}); reinstall with make setup-llm"
+    )
 
 
 def part_path(n: int) -> Path | None:
@@ -153,16 +154,24 @@ def join_parts(parts: Sequence[Path], dest: Path, size: int, sha256: str) -> Pat
             raise integrity_error("its SHA-256 does not match the pinned hash")
         os.replace(tmp, dest)
     except OSError as e:
-        raise ModelUnavailable(f"The local model file could not be written to its cache directory "
-                               f"({e.strerror or type(e).__name__})") from None
+        raise ModelUnavailable(
+            f"The local model file could not be written to its cache directory "
+            f"({e.strerror or type(e).__name__})"
+        ) from None
     finally:
         tmp.unlink(missing_ok=True)
     _write_stamp(dest, sha256)
     return dest
 
 
-def ensure_model(cache_dir: Path, *, parts: Sequence[Path | None] | None = None, size: int = MODEL_SIZE,
-                 sha256: str = MODEL_SHA256, name: str = MODEL_NAME) -> Path:
+def ensure_model(
+    cache_dir: Path,
+    *,
+    parts: Sequence[Path | None] | None = None,
+    size: int = MODEL_SIZE,
+    sha256: str = MODEL_SHA256,
+    name: str = MODEL_NAME,
+) -> Path:
     """The verified model file in cache_dir, joined from the installed parts on first use.
 
     Raises ModelUnavailable (a message fit for a user) when parts are missing or anything fails to verify.
@@ -175,7 +184,9 @@ def ensure_model(cache_dir: Path, *, parts: Sequence[Path | None] | None = None,
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ModelUnavailable(f"The local model cache directory could not be created ({e.strerror})") from None
+        raise ModelUnavailable(
+            f"The local model cache directory could not be created ({e.strerror})"
+        ) from None
     with _dir_lock(cache_dir):
         if cached_ok(dest, size, sha256):  # another thread or process joined it while we waited
             return dest
