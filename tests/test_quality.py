@@ -33,14 +33,14 @@ SQUAD_EVAL_ARTICLES = [
 
 # (question file, floors): answer/cite/refuse/f1 are minimums, false_refusal a maximum.
 SEED_SETS = [
-    (SHARED / "eval" / "dev.jsonl", {"answer": 0.9, "cite": 0.9, "refuse": 1.0, "false_refusal": 0.1}),
+    (SHARED / "eval" / "dev.jsonl", {"answer": 0.95, "cite": 0.95, "refuse": 1.0, "false_refusal": 0.05}),
     (ROOT / "tests" / "questions_extra.jsonl", {"answer": 0.8, "cite": 0.8, "refuse": 1.0}),
     (ROOT / "tests" / "questions_extra2.jsonl", {"answer": 0.8, "cite": 0.8, "refuse": 1.0}),
-    (ROOT / "tests" / "questions_reader.jsonl", {"answer": 0.5, "cite": 0.5, "refuse": 0.6}),
+    (ROOT / "tests" / "questions_reader.jsonl", {"answer": 0.45, "cite": 0.5, "refuse": 0.5}),
     # time-filtered, current/latest, timeline and several-outlet questions (ours)
     (ROOT / "tests" / "questions_dated.jsonl", {"answer": 0.9, "cite": 0.9, "refuse": 1.0}),
 ]
-SQUAD_FLOORS = {"answer": 0.45, "cite": 0.45, "refuse": 0.45, "false_refusal": 0.35, "f1": 0.25}
+SQUAD_FLOORS = {"answer": 0.6, "cite": 0.6, "refuse": 0.4, "false_refusal": 0.28, "f1": 0.15}
 
 
 def score(questions: Path, answers: Path, docs: Path) -> dict[str, float]:

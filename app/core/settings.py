@@ -103,9 +103,10 @@ class Settings(BaseSettings):
 
     # The learned reader (scripts/train_answerability.py, scripts/train_reader.py)
     reader: Literal["minilm", "fast", "rules"] = Field(
-        "minilm",
-        description="minilm: span reader + learned answerability; fast: learned answerability on fast signals "
-        "only; rules: the hand-set rules (kept for comparison).",
+        "fast",
+        description="fast (default): learned answerability over fast signals, short answers for pinpointed "
+        "numbers and dates; minilm: adds the MiniLM span reader (shorter answers, lower recall; docs/reader.md); "
+        "rules: the hand-set rules alone (kept for comparison).",
     )
     reader_passages: int = Field(
         4, description="Passages the span reader reads per question (the best first)."
