@@ -269,9 +269,8 @@ def test_backend_refuses_while_ingest_is_busy(monkeypatch):
 def test_missing_llama_cpp_is_an_llm_fault(monkeypatch, tmp_path):
     import builtins
 
-    from app.answer.llm import LLMFault
-
     from app.answer import local
+    from app.answer.llm import LLMFault
 
     real_import = builtins.__import__
 
@@ -317,9 +316,10 @@ PASSAGES = [
 def _messages(question: str) -> list[dict[str, str]]:
     """The project's system prompt and passage format, with the answer prompt proposed for small local
     models (prompts/local_answer.txt): with prompts/answer.txt this 1.5B model mostly refuses."""
-    from app.answer.llm import format_passages
     from app.prompts import Template, load_prompts
     from app.retrieval import Hit
+
+    from app.answer.llm import format_passages
 
     root = Path(__file__).resolve().parent.parent
     system = load_prompts(root / "prompts").system.render()
