@@ -57,3 +57,6 @@ train-answerability: setup
 	nice -n 10 $(BIN)/python scripts/train_answerability.py --reader --out models/answerability.json
 
 train: train-reader train-answerability
+
+# The optional in-process local model (llama.cpp + Qwen2.5-Coder-1.5B-Instruct): make setup-llm
+include Makefile.llm
