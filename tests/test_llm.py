@@ -51,7 +51,8 @@ def test_answer_cites_exact_sentences_renumbered(llm_deps, server):
     assert all(c.quote != h.text for c in a.citations for h in hits)  # sentences, not whole passages
     sent = server.requests[-1]
     assert sent["stream"] is True and sent["model"] == llm_deps.settings.llm_model
-    assert server.headers[-1]["Authorization"] == "Bearer not-needed"
+    sent_headers = {k.lower(): v for k, v in server.headers[-1].items()}  # HTTP header names: any case
+    assert sent_headers["authorization"] == "Bearer not-needed"
 
 
 def test_stream_shows_the_model_text_then_the_checked_answer(llm_deps, server):

@@ -346,8 +346,7 @@ def _messages(question: str) -> list[dict[str, str]]:
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_real_model_cites_and_refuses():
-    from app.citations import is_refusal
-
+    from app.answer.citations import is_refusal
     from app.answer.local import LocalBackend
 
     backend = LocalBackend(_real_model_or_skip(), n_ctx=2048)  # ~20 s in all on a quiet 2-core machine
