@@ -177,6 +177,7 @@ def test_default_queue_holds_forty_simultaneous_questions():
     assert asyncio.run(run()) == ["ok"] * 40
 
 
+@pytest.mark.slow  # waits on purpose, a subprocess, or many requests: not in make test-fast
 def test_forty_concurrent_requests_all_cited_without_leaks(seed_settings, deps):
     # the default queue (the issue: 40 at once used to get 4 "busy" replies); only the rate limit is raised
     assert seed_settings.concurrency + seed_settings.queue_size >= 40

@@ -71,6 +71,7 @@ def test_stream_shows_the_model_text_then_the_checked_answer(llm_deps, server):
     check_citations(final)
 
 
+@pytest.mark.slow  # waits on purpose, a subprocess, or many requests: not in make test-fast
 @pytest.mark.parametrize("fault", ["refused", "hang", 401, 429, 500, "cut"])
 def test_faults_fall_back_within_the_bound_and_recover(llm_deps, server, fault, caplog):
     caplog.set_level(logging.DEBUG)
@@ -105,6 +106,7 @@ def test_faults_fall_back_within_the_bound_and_recover(llm_deps, server, fault, 
     assert nxt.mode == "llm" and nxt.warnings == []
 
 
+@pytest.mark.slow  # waits on purpose, a subprocess, or many requests: not in make test-fast
 def test_hanging_server_measured_bound(llm_deps, server):
     hits = llm_deps.retriever.retrieve(QUESTION)
     server.push(Reply("hang"), Reply("hang"))
@@ -170,6 +172,7 @@ def test_follow_up_is_condensed_by_the_llm(llm_deps, server):
     assert len(server.requests) == 1  # no history: no condensation call
 
 
+@pytest.mark.slow  # waits on purpose, a subprocess, or many requests: not in make test-fast
 def test_failed_condensation_does_not_wait_twice(llm_deps, server):
     server.push(Reply("hang"), Reply("hang"), "never used [1]")
     t = time.monotonic()

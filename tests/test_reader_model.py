@@ -127,6 +127,7 @@ def test_config_records_training_data_hash() -> None:
         assert sha256(docs / f"{name}.txt") == digest, name
 
 
+@pytest.mark.slow  # waits on purpose, a subprocess, or many requests: not in make test-fast
 def test_runtime_imports_no_torch() -> None:
     code = (
         "import sys; from app.answer.reader import SpanReader; "

@@ -144,6 +144,7 @@ def test_hostile_documents_render_inert(hostile_deps, question):
     assert "<mark>" in html
 
 
+@pytest.mark.slow  # waits on purpose, a subprocess, or many requests: not in make test-fast
 def test_gradio_client_chat_endpoint(seed_settings, deps):
     from gradio_client import Client
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from app.core.settings import Settings
 from app.ingest import watch
 from app.store.chroma import Store
@@ -12,6 +14,7 @@ from app.store.embeddings import embedder_identity
 BODY = "Harbour News Today In Brief\n\nThe {} harbour reopened on Friday after repairs, officials said.\n"
 
 
+@pytest.mark.slow  # waits on purpose, a subprocess, or many requests: not in make test-fast
 def test_watch_adds_updates_and_removes(tmp_path, embedder):
     folder = tmp_path / "watched"
     folder.mkdir()
