@@ -188,18 +188,7 @@ class _Citations:
         key = (h.source, span.start, span.end)
         if key not in self.ids:
             self.ids[key] = len(self.list) + 1
-            self.list.append(
-                Citation(
-                    id=self.ids[key],
-                    source=h.source,
-                    title=h.title,
-                    published=h.published,
-                    quote=span.text,
-                    start=span.start,
-                    end=span.end,
-                    publisher=h.publisher,
-                )
-            )
+            self.list.append(Citation.of(self.ids[key], h, span.start, span.end))
         return self.ids[key]
 
 

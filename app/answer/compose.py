@@ -7,7 +7,7 @@ import re
 
 from app.answer.choose import Choice
 from app.answer.extractive import Scored
-from app.core.types import REFUSAL, Answer, Citation, Hit, Query
+from app.core.types import REFUSAL, Answer, Citation, Query
 
 _EDGE_PUNCT = " \t\n,;:.\"'“”‘’()[]"
 _TRAILING_WORDS = re.compile(r"\s+(and|or|of|the|a|an|in|on|at|to|by|for|with)$", re.IGNORECASE)
@@ -15,20 +15,6 @@ _TRAILING_WORDS = re.compile(r"\s+(and|or|of|the|a|an|in|on|at|to|by|for|with)$"
 
 def refusal(query: Query, warnings: list[str]) -> Answer:
     return Answer(question=query.question, answer=REFUSAL, refused=True, mode="extractive", warnings=warnings)
-
-
-def citation(cid: int, hit: Hit, start: int, end: int) -> Citation:
-    """A citation of document offsets [start, end) inside the passage `hit`."""
-    return Citation(
-        id=cid,
-        source=hit.source,
-        title=hit.title,
-        published=hit.published,
-        quote=hit.text[start - hit.start : end - hit.start],
-        start=start,
-        end=end,
-        publisher=hit.publisher,
-    )
 
 
 def clean_span(text: str) -> str:
@@ -43,7 +29,7 @@ def short_answer(query: Query, choice: Choice, warnings: list[str]) -> Answer:
     """The answer in a few words, cited to the sentence it stands in."""
     s = choice.sentence
     words = clean_span(choice.span_text or "")
-    c = citation(1, s.hit, s.start, s.end)
+    c = Citation.of(1, s.hit, s.start, s.end)
     return Answer(
         question=query.question,
         answer=f"{words} [1]",
@@ -60,7 +46,7 @@ def sentences_answer(query: Query, chosen: list[Scored], warnings: list[str], pr
     parts: list[str] = []
     for group in groups(chosen):
         first, last = group[0], group[-1]
-        c = citation(len(citations) + 1, first.hit, first.start, last.end)
+        c = Citation.of(len(citations) + 1, first.hit, first.start, last.end)
         citations.append(c)
         parts.append(f"{' '.join(c.quote.split())} [{c.id}]")
     return Answer(

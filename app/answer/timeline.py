@@ -125,21 +125,11 @@ def _relevance(want: set[str], sentence: str, hit: Hit) -> float:
 
 def _event(n: int, x: _Line) -> TimelineEvent:
     e, h = x.event, x.hit
-    quote = h.text[e.start - h.start : e.end - h.start]
     return TimelineEvent(
         date=e.lo,
         grain=e.grain,
         label=human_date(e.lo, e.grain),
-        citation=Citation(
-            id=n,
-            source=h.source,
-            title=h.title,
-            published=h.published,
-            quote=quote,
-            start=e.start,
-            end=e.end,
-            publisher=h.publisher,
-        ),
+        citation=Citation.of(n, h, e.start, e.end),
     )
 
 

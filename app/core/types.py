@@ -20,6 +20,20 @@ class Citation:
     end: int
     publisher: str | None = None
 
+    @classmethod
+    def of(cls, cid: int, hit: Hit, start: int, end: int) -> Citation:
+        """Citation number cid of document offsets [start, end) inside the passage `hit` (quote sliced from it)."""
+        return cls(
+            id=cid,
+            source=hit.source,
+            title=hit.title,
+            published=hit.published,
+            quote=hit.text[start - hit.start : end - hit.start],
+            start=start,
+            end=end,
+            publisher=hit.publisher,
+        )
+
 
 @dataclass(kw_only=True)
 class Figure:
