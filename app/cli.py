@@ -14,11 +14,19 @@ from typing import Any
 from app.core.errors import SourcedError
 from app.core.settings import Settings
 
+MODES = ("auto", "extractive", "llm", "local")
+MODE_HELP = (
+    "who writes the answer (default: SOURCED_ANSWER_MODE, auto): llm = the OpenAI-compatible server, "
+    "local = the local model (make setup-llm), extractive = quotes only"
+)
+
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
     if getattr(args, "index_dir", None):
         overrides["index_dir"] = Path(args.index_dir)
+    if getattr(args, "mode", None):
+        overrides["answer_mode"] = args.mode
     return Settings(**overrides)
 
 
@@ -253,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true")
     a.add_argument("--batch", help="JSON lines file of {question, history}; '-' for stdin")
     a.add_argument("--index-dir")
+    a.add_argument("--mode", choices=MODES, help=MODE_HELP)
     a.set_defaults(func=cmd_ask)
     t = sub.add_parser("timeline", help="dated events about a subject, oldest first, each cited")
     t.add_argument("query", nargs="+")
@@ -261,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_timeline)
     c = sub.add_parser("chat", help="interactive terminal chat")
     c.add_argument("--index-dir")
+    c.add_argument("--mode", choices=MODES, help=MODE_HELP)
     c.set_defaults(func=cmd_chat)
     s = sub.add_parser("serve", help="browser chat, HTTP API and widget")
     s.add_argument("--host")

@@ -12,6 +12,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST"):
     os.environ.pop(var, None)
+# auto would load the local model wherever `make setup-llm` ran: tests that want it say answer_mode="local"
+os.environ["SOURCED_ANSWER_MODE"] = "extractive"
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -104,7 +104,7 @@ def test_malformed_and_oversized_bodies(client):
 
 @pytest.mark.slow  # a second process
 def test_health_and_missing_index(client, seed_settings, tmp_path):
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json() == {"status": "ok", "engine": "extractive"}
     app = create_app(seed_settings.model_copy(update={"index_dir": tmp_path / "none"}))
     with TestClient(app) as c:
         h = c.get("/healthz")

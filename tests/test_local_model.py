@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import threading
 import time
@@ -282,77 +281,3 @@ def test_missing_llama_cpp_is_an_llm_fault(monkeypatch, tmp_path):
     monkeypatch.setattr(builtins, "__import__", no_llama)
     with pytest.raises(LLMFault, match="not installed"):
         list(local.LocalBackend(tmp_path / "absent.gguf").stream([], 4, 0.0))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The real model (1.1 GB, joined and verified into the user's model cache on first use).
-
-
-def _real_model_or_skip() -> Path:
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama-cpp-python is not installed (make setup-llm)")
-    if not modelfile.installed():
-        pytest.skip("the local model parts are not installed (make setup-llm)")
-    cache = Path(os.environ.get("SOURCED_LOCAL_MODEL_DIR") or modelfile.DEFAULT_CACHE_DIR)
-    return ensure_model(cache)
-
-
-PASSAGES = [
-    (
-        "Turkish military steps up vigilance",
-        "Sources at Turkey's Ministry of National Defense said on Thursday that the military is closely "
-        "monitoring the mobilization of local opposition groups in northern Syria and has taken all necessary "
-        "precautions to ensure the safety of Turkish troops.",
-    ),
-    (
-        "Reinforcements in Idlib",
-        "Opposition factions at the Operation Fath al-Mobin command center sent fighters, trainers, tanks and "
-        "equipment to the contact lines with regime forces. Over the course of a month, 16 operations were "
-        "executed, 12 of which were carried out by opposition factions.",
-    ),
-]
-
-
-def _messages(question: str) -> list[dict[str, str]]:
-    """The project's system prompt and passage format, with the answer prompt proposed for small local
-    models (prompts/local_answer.txt): with prompts/answer.txt this 1.5B model mostly refuses."""
-    from app.prompts import Template, load_prompts
-    from app.retrieval import Hit
-
-    from app.answer.llm import format_passages
-
-    root = Path(__file__).resolve().parent.parent
-    system = load_prompts(root / "prompts").system.render()
-    answer = Template("answer", (root / "prompts" / "local_answer.txt").read_text(encoding="utf-8").strip())
-    hits = [
-        Hit(
-            id=f"h{i}",
-            text=t,
-            source=f"s{i}",
-            title=title,
-            publisher=None,
-            published="2024-11-20",
-            start=0,
-            end=len(t),
-            score=1.0,
-            dense=1.0,
-        )
-        for i, (title, t) in enumerate(PASSAGES)
-    ]
-    user = answer.render(passages=format_passages(hits), question=question, standalone=question)
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(180)
-def test_real_model_cites_and_refuses():
-    from app.answer.citations import is_refusal
-    from app.answer.local import LocalBackend
-
-    backend = LocalBackend(_real_model_or_skip(), n_ctx=2048)  # ~20 s in all on a quiet 2-core machine
-    answer = "".join(
-        backend.stream(_messages("How many operations did opposition factions carry out?"), 80, 0.0)
-    )
-    assert "12" in answer and "[2]" in answer, answer
-    refusal = "".join(backend.stream(_messages("Who won the 2022 football World Cup?"), 40, 0.0))
-    assert is_refusal(refusal), refusal

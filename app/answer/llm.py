@@ -7,14 +7,14 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from app.answer.citations import is_refusal, render, strip_markers
 from app.answer.claims import check_claims
 from app.answer.prompts import load_prompts
 from app.answer.support import RULES, SupportRules
 from app.answer.tokens import TokenCounter, fit
-from app.core.errors import LLM_FALLBACK
+from app.core.errors import LLM_FALLBACK, LOCAL_FALLBACK
 from app.core.protocols import Embedder
 from app.core.settings import Settings
 from app.core.types import REFUSAL, Answer, Hit, Query
@@ -184,17 +184,34 @@ class LLMEngine:
         embedder: Embedder,
         backend: ChatBackend | None = None,
         rules: SupportRules = RULES,
+        mode: Literal["llm", "local"] = "llm",
     ) -> None:
         self.settings = settings
         self.embedder = embedder  # judges paraphrased claims against passage sentences
         self.rules = rules
+        self.mode: Literal["llm", "local"] = mode
         self.backend: ChatBackend = backend or OpenAIBackend(settings)
         self.prompts = load_prompts(settings.prompts_dir)
         self.counter = TokenCounter(settings.llm_model)
+        local = mode == "local"
+        # A small local model gets a short, literal prompt, a few passages and no history (the question is
+        # already made standalone), so a follow-up's prompt shares its prefix with the last one (app/answer/local.py).
+        self.template = self.prompts.local_answer if local else self.prompts.answer
+        self.fault_message = LOCAL_FALLBACK if local else LLM_FALLBACK
+
+    @property
+    def max_tokens(self) -> int:
+        s = self.settings
+        return s.local_max_tokens if self.mode == "local" else s.llm_max_output_tokens
+
+    @property
+    def window(self) -> int:
+        s = self.settings
+        return s.local_context if self.mode == "local" else s.llm_context_window
 
     def condense(self, query: Query, history: Messages) -> Condensed:
         """A standalone question for retrieval; the given query unchanged (and the fault said) on any failure."""
-        if not history:
+        if not history or self.mode == "local":  # locally, the extractive condensation is enough and free
             return Condensed(query=query)
         convo = "\n".join(f"{m['role']}: {strip_markers(m['content'])[:1000]}" for m in history[-6:])
         prompt = self.prompts.condense.render(history=convo, question=query.question)
@@ -220,12 +237,14 @@ class LLMEngine:
                 }
                 for m in hist
             ]
-            user = self.prompts.answer.render(
+            user = self.template.render(
                 passages=format_passages(passages), question=query.question, standalone=query.standalone
             )
             return [{"role": "system", "content": system}, *past, {"role": "user", "content": user}]
 
-        available = self.settings.llm_context_window - self.settings.llm_max_output_tokens
+        if self.mode == "local":
+            hits, history = hits[: self.settings.local_passages], []
+        available = self.window - self.max_tokens
         passages, hist, _ = fit(self.counter, available, build, hits, history)
         return passages, build(passages, hist)
 
@@ -237,24 +256,24 @@ class LLMEngine:
         after_fault: condensing this question just failed, so don't wait for the same fault twice.
         """
         if not hits:
-            yield "", Answer(question=query.question, answer=REFUSAL, refused=True, mode="llm")
+            yield "", Answer(question=query.question, answer=REFUSAL, refused=True, mode=self.mode)
             return
         if after_fault:
-            yield "", fallback(LLM_FALLBACK)
+            yield "", fallback(self.fault_message)
             return
         passages, messages = self.messages(query, hits, history)
         raw, shown = "", ""
         s = self.settings
         try:
-            for piece in self.backend.stream(messages, s.llm_max_output_tokens, s.llm_temperature):
+            for piece in self.backend.stream(messages, self.max_tokens, s.llm_temperature):
                 raw += piece
                 text = render(raw, len(passages), partial=True).text
                 if text != shown:
                     shown = text
                     yield text, None
         except LLMFault as e:
-            log.warning("LLM answer failed (%s); answering extractively", e)
-            yield "", fallback(LLM_FALLBACK)
+            log.warning("%s answer failed (%s); answering extractively", self.mode, e)
+            yield "", fallback(self.fault_message)
             return
         yield "", self.finish(query, raw, passages, fallback)
 
@@ -271,9 +290,9 @@ class LLMEngine:
         marked = render(raw, len(passages))
         text = marked.text
         if not text:
-            return fallback(LLM_FALLBACK)
+            return fallback(self.fault_message)
         if is_refusal(text) and (not marked.order or len(strip_markers(text).split()) <= 12):
-            return Answer(question=query.question, answer=REFUSAL, refused=True, mode="llm")
+            return Answer(question=query.question, answer=REFUSAL, refused=True, mode=self.mode)
         checked = check_claims(
             text,
             marked.order,
@@ -288,7 +307,7 @@ class LLMEngine:
             question=query.question,
             answer=checked.text,
             refused=False,
-            mode="llm",
+            mode=self.mode,
             citations=checked.citations,
             warnings=checked.warnings,
         )

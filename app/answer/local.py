@@ -88,12 +88,14 @@ class LocalBackend:
         busy: Any = None,
         busy_wait: float = 2.0,
         lock_wait: float = 60.0,
+        timeout: float | None = None,
     ) -> None:
         self.model_path = Path(model_path)
         self.n_ctx, self.n_threads, self.n_batch = n_ctx, n_threads, n_batch
         self.n_threads_batch = n_threads_batch or n_threads
         self.ram_cache_bytes = ram_cache_bytes
         self.busy, self.busy_wait, self.lock_wait = busy, busy_wait, lock_wait
+        self.timeout = timeout  # seconds for one whole generation, waiting included; None: no limit
 
     def load(self) -> Any:
         """Load (or fetch the already loaded) model: call at start-up to keep it off the first question."""
@@ -134,6 +136,7 @@ class LocalBackend:
 
     def stream(self, messages: Messages, max_tokens: int, temperature: float) -> Iterator[str]:
         """Yield content deltas; raises LLMFault on any failure or a stream with no finish reason."""
+        start = time.monotonic()
         llm = self.load()
         finished = False
         with self._claim():
@@ -148,6 +151,8 @@ class LocalBackend:
                         if text:
                             yield text
                         finished = finished or bool(choice.get("finish_reason"))
+                    if self.timeout is not None and time.monotonic() - start > self.timeout:
+                        raise LLMFault("local model timed out")
             except (LLMFault, GeneratorExit):
                 raise
             except Exception as e:

@@ -23,7 +23,7 @@ from app.answer.retrieval import Retriever
 from app.answer.signals import yes_or_no
 from app.answer.timeline import asks_for_timeline, build_timeline, timeline_answer
 from app.answer.timeq import TimeWindow, narrow, strip_time, time_window
-from app.core.errors import BadHistory, BadQuestion, IndexMissing
+from app.core.errors import LOCAL_NO_ANSWER, BadHistory, BadQuestion, IndexMissing
 from app.core.protocols import Embedder
 from app.core.settings import Settings
 from app.core.types import REFUSAL, Answer, Hit, Query
@@ -65,10 +65,10 @@ def load_deps(settings: Settings, llm: LLMEngine | None = None) -> Deps:
     time_window(
         "since last week", date.today()
     )  # dateparser loads its language data once, here, not mid-answer
-    if llm is None and settings.use_llm():
-        from app.answer.llm import LLMEngine
+    if llm is None:
+        from app.answer.engines import build_engine
 
-        llm = LLMEngine(settings, embedder)
+        llm = build_engine(settings, embedder)
     answerability, reader = load_reader(settings)
     return Deps(settings, Retriever(store, embedder, settings), embedder, llm, answerability, reader)
 
@@ -186,14 +186,11 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
         yield "", finish(a, hits, deps.retriever, deps.settings, window) if a.refused else a
         return
     if deps.llm is None:
-        # A time filter drops passages, so more are fetched first (then cut back to the usual number).
-        k = deps.settings.fused_top_k * (deps.settings.time_filter_fetch if steer else 1)
-        hits = deps.retriever.retrieve(query.search_text, k=k, window=steer)
-        a = extractive_answer(
-            *from_outlet(*timed(query, hits, window, deps.settings.fused_top_k), deps), deps, window=window
-        )
-        a = replace(a, question=query.question)
+        hits, a = offline(query, window, steer, deps)
         yield "", finish(a, hits, deps.retriever, deps.settings, window)
+        return
+    if deps.llm.mode == "local":
+        yield from local_answer(query, hist, window, steer, deps, deps.llm)
         return
     condensed = deps.llm.condense(query, hist)  # a no-op without history
     query = condensed.query
@@ -206,6 +203,77 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
         after_fault=condensed.faulted,
     ):
         yield partial, (finish(final, hits, deps.retriever, deps.settings, window) if final else None)
+
+
+def offline(
+    query: Query, window: TimeWindow, steer: TimeWindow | None, deps: Deps
+) -> tuple[list[Hit], Answer]:
+    """The passages and the extractive answer (not yet finished)."""
+    # A time filter drops passages, so more are fetched first (then cut back to the usual number).
+    k = deps.settings.fused_top_k * (deps.settings.time_filter_fetch if steer else 1)
+    hits = deps.retriever.retrieve(query.search_text, k=k, window=steer)
+    a = extractive_answer(
+        *from_outlet(*timed(query, hits, window, deps.settings.fused_top_k), deps), deps, window=window
+    )
+    return hits, replace(a, question=query.question)
+
+
+def local_answer(
+    query: Query,
+    hist: list[dict[str, str]],
+    window: TimeWindow,
+    steer: TimeWindow | None,
+    deps: Deps,
+    llm: LLMEngine,
+) -> Iterator[tuple[str, Answer | None]]:
+    """The extractive answer at once (a draft), then the local model's words as they come, then its checked
+    answer; on any fault or timeout the extractive answer stands, with a note saying so."""
+    hits, extractive = offline(query, window, steer, deps)
+    settings = deps.settings
+    draft = finish(extractive, hits, deps.retriever, settings, window)
+    if not hits:
+        yield "", draft
+        return
+    yield "", replace(draft, draft=True)
+    shown = prefix_order(hits, previous_passages(hist, deps), settings.local_passages)
+
+    def fallback(warning: str) -> Answer:
+        return replace(extractive, warnings=[*extractive.warnings, warning])
+
+    for partial, final in llm.stream(query, shown, hist, fallback=fallback):
+        if (
+            final is not None
+            and final.refused
+            and not extractive.refused
+            and not settings.local_refusal_stands
+        ):
+            final = fallback(LOCAL_NO_ANSWER)
+        yield partial, (finish(final, hits, deps.retriever, settings, window) if final else None)
+
+
+def previous_passages(hist: list[dict[str, str]], deps: Deps) -> list[Hit]:
+    """The passages the last question was answered from (retrieval is deterministic: asked again, they come
+    back in the same order)."""
+    users = [i for i, m in enumerate(hist) if m["role"] == "user"]
+    if not users:
+        return []
+    last = users[-1]
+    prev = condense(hist[last]["content"], hist[:last])
+    return deps.retriever.retrieve(prev.search_text)
+
+
+def prefix_order(hits: list[Hit], previous: list[Hit], limit: int) -> list[Hit]:
+    """The passages for the local model, those the last prompt opened with first and in the same order while
+    they are still retrieved: the follow-up's prompt then starts like the last one, and llama.cpp reuses
+    that prefix's state instead of reading it again (app/answer/local.py keeps it in RAM)."""
+    ids = {h.id for h in hits}
+    kept: list[Hit] = []
+    for h in previous[:limit]:
+        if h.id not in ids:
+            break
+        kept.append(next(x for x in hits if x.id == h.id))
+    seen = {h.id for h in kept}
+    return (kept + [h for h in hits if h.id not in seen])[:limit]
 
 
 def timed(query: Query, hits: list[Hit], window: TimeWindow, limit: int) -> tuple[Query, list[Hit]]:

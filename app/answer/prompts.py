@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-NAMES = ("system", "answer", "condense")
+NAMES = ("system", "answer", "condense", "local_answer")
 
 
 class PromptError(ValueError):
@@ -35,15 +35,16 @@ class Template:
 
 @dataclass(frozen=True)
 class Prompts:
-    """The three prompts Sourced uses."""
+    """The prompts Sourced uses; local_answer is answer's shorter, more literal form for a small local model."""
 
     system: Template
     answer: Template
     condense: Template
+    local_answer: Template
 
 
 @lru_cache(maxsize=4)
 def load_prompts(directory: Path) -> Prompts:
-    """Read prompts/{system,answer,condense}.txt once per directory."""
+    """Read prompts/{system,answer,condense,local_answer}.txt once per directory."""
     texts = {n: (Path(directory) / f"{n}.txt").read_text(encoding="utf-8").strip() for n in NAMES}
     return Prompts(*(Template(n, texts[n]) for n in NAMES))

@@ -99,4 +99,8 @@ class BadFeedback(SourcedError):
 LLM_FALLBACK = (
     "The language model could not be reached; this answer was written extractively from the articles."
 )
+LOCAL_FALLBACK = "The local model did not finish an answer in time; this answer was written extractively from the articles."
+LOCAL_NO_ANSWER = (
+    "The local model found no answer in these passages; this answer was written extractively from them."
+)
 INTERNAL = SourcedError.message

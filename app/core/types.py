@@ -61,9 +61,14 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     disagreements: list[Disagreement] = field(default_factory=list)
+    # True on the extractive answer a stream shows first while a local model writes the final one; never
+    # part of what an API returns (only final answers are).
+    draft: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d.pop("draft")
+        return d
 
 
 Grain = Literal["day", "week", "month", "year"]

@@ -13,6 +13,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from llama_index.core.schema import BaseNode, TextNode
 
+from app.core.busy import embedding
 from app.core.errors import IndexBusy
 from app.core.protocols import Embedder
 from app.core.settings import Settings
@@ -290,7 +291,8 @@ def _commit(
         ]
         nodes_by_doc.append(nodes)
         texts.extend(n.get_content() for n in nodes)
-    vectors = embedder.embed(texts)  # sorted by length before batching; (0, dim) when empty
+    with embedding():  # a local model in this process waits (app/core/busy.py)
+        vectors = embedder.embed(texts)  # sorted by length before batching; (0, dim) when empty
     # One write per kind for the whole batch (per-call overhead dominated when written per document):
     # all new passages first, then all document records (the commit point), then the superseded passages.
     it = iter(vectors)

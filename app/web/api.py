@@ -148,7 +148,8 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
             return JSONResponse(
                 {"status": "unavailable", "error": service.error or INTERNAL}, status_code=503
             )
-        return JSONResponse({"status": "ok"})
+        engine = service.deps.llm.mode if service.deps.llm else "extractive"
+        return JSONResponse({"status": "ok", "engine": engine})
 
     @app.post("/api/ask")
     async def ask(request: Request) -> JSONResponse:

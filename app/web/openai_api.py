@@ -217,7 +217,7 @@ async def events(
     yield _sse(chunk(cid, created, {"role": "assistant", "content": ""}))
     item, pinged = first, time.monotonic()
     try:
-        while item[1] is None:
+        while item[1] is None or item[1].draft:  # only the checked final answer is sent
             if time.monotonic() - pinged >= KEEPALIVE_SECONDS:
                 yield b": checking\n\n"
                 pinged = time.monotonic()

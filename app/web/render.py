@@ -73,6 +73,23 @@ def notes_html(warnings: list[str]) -> str:
     return f'<div class="sx-notes" role="note" aria-label="About this answer">{items}</div>'
 
 
+LOCAL_WRITING = "A local model is writing an answer from these passages; it replaces this one once checked."
+LOCAL_WROTE = "Written by a local model on this server; each claim was checked against the passage it cites."
+
+
+def engine_html(a: Answer, partial: str = "") -> str:
+    """Who wrote the answer, when a model did; under a draft, the local model's words as they arrive."""
+    if a.draft:
+        words = esc(partial) if partial else '<span class="sx-typing" aria-hidden="true">…</span>'
+        return (
+            f'<div class="sx-local" role="status"><div class="sx-local-note">{esc(LOCAL_WRITING)}</div>'
+            f'<div class="sx-local-text">{words}</div></div>'
+        )
+    if a.mode == "local":
+        return f'<div class="sx-local"><div class="sx-local-note">{esc(LOCAL_WROTE)}</div></div>'
+    return ""
+
+
 def sources_html(turn: int, a: Answer, text_of: TextOf) -> str:
     """One collapsible card per citation: title and publisher visible, the highlighted passage on click."""
     cards = []
@@ -136,8 +153,10 @@ def turn_html(
     else:
         ids = {c.id: f"sx-{turn}-{c.id}" for c in a.citations}
         cls = "sx-bubble sx-refused" if a.refused else "sx-bubble"
-        notes = disagreements_html(a, ids) + notes_html(a.warnings)
+        notes = disagreements_html(a, ids) + notes_html(a.warnings) + engine_html(a, partial)
         body = f'<div class="{cls}">{answer_html(a.answer, ids)}</div>{notes}{sources_html(turn, a, text_of)}'
+        if a.draft:  # the local model's answer is still to come: no rating, no copying yet
+            return f'{q}<div class="sx-msg sx-bot sx-draft" data-turn="{turn}">{body}</div>'
         if answer_id:
             body += actions_html()
             return (

@@ -69,9 +69,11 @@ def build_ui(service: Service, nets: list[Network] | None = None) -> gr.Blocks:
         hide = gr.update(visible=False)
         yield chat_html(shown + [await render(n, q, None)], EXAMPLES), turns, "", hide
         try:
+            draft: Answer | None = None  # the extractive answer shown while a local model writes
             async for partial, final in service.stream(q, history_of(turns), _client(request)):
-                if final is None:
-                    yield chat_html(shown + [await render(n, q, None, partial)], EXAMPLES), turns, "", hide
+                if final is None or final.draft:
+                    draft = final or draft
+                    yield chat_html(shown + [await render(n, q, draft, partial)], EXAMPLES), turns, "", hide
                     continue
                 html = await render(n, q, final)
                 turns = turns + [{"q": q, "a": final.answer, "html": html}]

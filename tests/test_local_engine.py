@@ -1,0 +1,291 @@
+"""The local model as an answer engine: which engine auto picks, the draft-then-checked stream on a scripted
+model, faults, timeouts and a busy ingest falling back to the extractive answer, and the real model (slow)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from app.answer import engines, modelfile
+from app.answer.engines import LocalModelUnavailable, build_engine, pick_engine
+from app.answer.llm import LLMEngine, LLMFault
+from app.answer.pipeline import Deps, answer, prefix_order, stream_answer
+from app.core.busy import EMBEDDING, embedding
+from app.core.errors import LOCAL_FALLBACK
+from app.core.settings import Settings
+from app.core.types import Hit
+from app.web.render import LOCAL_WRITING, LOCAL_WROTE, turn_html
+from tests.conftest import SEEDS
+
+QUESTION = "How many Turkish military vehicles entered Idlib?"
+
+
+def check_citations(a) -> None:
+    """Every marker names a citation; every citation quotes its document exactly; ids are 1..n."""
+    assert [c.id for c in a.citations] == list(range(1, len(a.citations) + 1))
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", a.answer)} == {c.id for c in a.citations}
+    for c in a.citations:
+        assert (SEEDS / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote
+
+
+class Scripted:
+    """A ChatBackend that plays scripted replies and records what it was sent."""
+
+    def __init__(self, *replies: str, fail: bool = False, delay: float = 0.0) -> None:
+        self.replies, self.fail, self.delay = list(replies), fail, delay
+        self.sent: list[list[dict[str, str]]] = []
+
+    def stream(self, messages, max_tokens, temperature) -> Iterator[str]:
+        self.sent.append(messages)
+        if self.fail:
+            raise LLMFault("scripted fault")
+        for word in re.findall(r"\S+\s*", self.replies.pop(0)):
+            time.sleep(self.delay)
+            yield word
+
+
+def local_deps(deps, backend, **update) -> Deps:
+    s = deps.settings.model_copy(update={"answer_mode": "local", **update})
+    engine = LLMEngine(s, deps.embedder, backend, mode="local")
+    return Deps(s, deps.retriever, deps.embedder, engine, deps.answerability, deps.reader)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Which engine
+
+
+@pytest.mark.parametrize(
+    ("mode", "key", "installed", "expected"),
+    [
+        ("auto", True, True, "llm"),  # a configured server wins
+        ("auto", False, True, "local"),
+        ("auto", False, False, "extractive"),
+        ("local", False, False, "local"),  # asked for by name: tried (and fails loudly) even if absent
+        ("extractive", True, True, "extractive"),
+        ("llm", False, True, "llm"),
+    ],
+)
+def test_pick_engine(monkeypatch, mode, key, installed, expected):
+    monkeypatch.setattr(engines, "local_installed", lambda s: installed)
+    s = Settings(answer_mode=mode, openai_api_key=SecretStr("k") if key else None)
+    assert pick_engine(s) == expected
+
+
+def test_local_installed_needs_llama_cpp_and_a_model(monkeypatch, tmp_path):
+    have_llama = importlib.util.find_spec("llama_cpp") is not None
+    monkeypatch.setattr(engines, "installed", lambda: False)
+    assert not engines.local_installed(Settings())
+    assert engines.local_installed(Settings(local_model_path=tmp_path / "own.gguf")) is have_llama
+
+
+def test_asked_for_but_unverifiable_model_fails_loudly_auto_falls_back(monkeypatch, tmp_path, embedder):
+    def refuse(path, cache):
+        raise modelfile.ModelUnavailable(modelfile.NOT_INSTALLED)
+
+    monkeypatch.setattr(engines, "resolve_model", refuse)
+    monkeypatch.setattr(engines.importlib.util, "find_spec", lambda name: object())
+    with pytest.raises(LocalModelUnavailable, match="make setup-llm"):
+        build_engine(Settings(answer_mode="local"), embedder)
+    monkeypatch.setattr(engines, "installed", lambda: True)
+    assert build_engine(Settings(answer_mode="auto"), embedder) is None
+
+
+def test_a_file_that_is_not_gguf_is_never_loaded(tmp_path, embedder, monkeypatch):
+    bad = tmp_path / "model.gguf"
+    bad.write_bytes(b"<html>not a model</html>")
+    monkeypatch.setattr(engines.importlib.util, "find_spec", lambda name: object())
+    with pytest.raises(LocalModelUnavailable, match="not a GGUF"):
+        build_engine(Settings(answer_mode="local", local_model_path=bad), embedder)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The stream: the extractive draft at once, the model's words, then its checked answer
+
+
+def test_draft_first_then_the_checked_local_answer(deps):
+    backend = Scripted("20 Turkish military vehicles entered Idlib [1].")
+    d = local_deps(deps, backend)
+    items = list(stream_answer(QUESTION, [], d))
+    first = items[0][1]
+    assert first is not None and first.draft and first.mode == "extractive" and not first.refused
+    assert [p for p, a in items[1:-1]] and all(a is None for _, a in items[1:-1])  # words as they come
+    final = items[-1][1]
+    assert final is not None and not final.draft and final.mode == "local" and not final.refused
+    assert "20" in final.answer and final.warnings == []
+    check_citations(final)
+    assert "draft" not in final.to_dict()
+    # the prompt: ours (system first), the short local one, at most local_passages passages, no history
+    messages = backend.sent[0]
+    assert messages[0]["role"] == "system" and len(messages) == 2
+    assert messages[1]["content"].count("<passage ") <= d.settings.local_passages
+    assert "one or two short sentences" in messages[1]["content"]
+
+
+def test_answer_returns_only_the_final(deps):
+    a = answer(QUESTION, [], local_deps(deps, Scripted("20 vehicles entered Idlib [1].")))
+    assert a.mode == "local" and not a.draft
+
+
+def test_fault_keeps_the_extractive_answer_with_a_note(deps):
+    a = answer(QUESTION, [], local_deps(deps, Scripted(fail=True)))
+    plain = answer(QUESTION, [], deps)
+    assert (
+        a.mode == "extractive"
+        and a.answer == plain.answer
+        and a.warnings == [*plain.warnings, LOCAL_FALLBACK]
+    )
+    check_citations(a)
+
+
+def test_invented_claims_fall_back_to_the_extractive_answer(deps):
+    a = answer(QUESTION, [], local_deps(deps, Scripted("Turkey sent 400 warplanes over Paris [1].")))
+    assert a.mode == "extractive" and not a.refused
+    check_citations(a)
+
+
+def test_model_refusal_is_a_refusal(deps):
+    a = answer(
+        "Who won the 2022 football World Cup?", [], local_deps(deps, Scripted("The articles don't say."))
+    )
+    assert a.refused and not a.citations
+
+
+class SlowLlama:
+    """Stands in for llama_cpp.Llama: one piece every `delay` seconds, never-ending unless stopped."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    def create_chat_completion(self, messages, stream, max_tokens, temperature):
+        for _ in range(max_tokens):
+            time.sleep(self.delay)
+            yield {"choices": [{"delta": {"content": "word "}, "finish_reason": None}]}
+        yield {"choices": [{"delta": {}, "finish_reason": "length"}]}
+
+
+def slow_backend(monkeypatch, delay: float, **kw):
+    from app.answer import local
+
+    monkeypatch.setattr(local, "load_model", lambda *a: SlowLlama(delay))
+    return local.LocalBackend(Path("/nowhere.gguf"), **kw)
+
+
+def test_timeout_falls_back_in_time(deps, monkeypatch):
+    d = local_deps(deps, slow_backend(monkeypatch, 0.05, timeout=0.3), local_max_tokens=1000)
+    start = time.monotonic()
+    a = answer(QUESTION, [], d)
+    assert time.monotonic() - start < 5
+    assert a.mode == "extractive" and LOCAL_FALLBACK in a.warnings
+
+
+def test_never_generates_while_an_ingest_embeds(deps, monkeypatch):
+    backend = slow_backend(monkeypatch, 0.0, busy=EMBEDDING, busy_wait=0.1)
+    d = local_deps(deps, backend, local_max_tokens=3)
+    with embedding():
+        assert EMBEDDING.is_set()
+        a = answer(QUESTION, [], d)
+    assert a.mode == "extractive" and LOCAL_FALLBACK in a.warnings
+    assert not EMBEDDING.is_set()
+
+
+def test_embedding_flag_holds_until_the_last_block_ends():
+    done = threading.Event()
+
+    def other():
+        with embedding():
+            done.wait(5)
+
+    t = threading.Thread(target=other)
+    t.start()
+    with embedding():
+        pass
+    assert EMBEDDING.is_set()  # the other thread still embeds
+    done.set()
+    t.join()
+    assert not EMBEDDING.is_set()
+
+
+def _hit(i: str) -> Hit:
+    return Hit(
+        id=i, text=i, source=i, title=i, publisher=None, published=None, start=0, end=1, score=1, dense=1
+    )
+
+
+@pytest.mark.parametrize(
+    ("now", "before", "limit", "expected"),
+    [
+        ("abcde", "", 4, "abcd"),  # first question: retrieval order
+        ("xbayc", "abcd", 4, "abcx"),  # the last prompt's opening passages still retrieved stay first
+        ("xbyc", "abcd", 4, "xbyc"),  # its first passage is gone: no shared prefix to keep
+        ("cba", "abc", 2, "ab"),
+    ],
+)
+def test_prefix_order(now, before, limit, expected):
+    got = prefix_order([_hit(c) for c in now], [_hit(c) for c in before], limit)
+    assert "".join(h.id for h in got) == expected
+
+
+def test_follow_up_prompt_opens_like_the_last_one(deps):
+    backend = Scripted("20 vehicles entered Idlib [1].", "Through the Kafr Luzhin crossing [1].")
+    d = local_deps(deps, backend)
+    first = answer(QUESTION, [], d)
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": first.answer}]
+    answer("Which crossing did they use?", history, d)
+    one, two = (m[1]["content"] for m in backend.sent)
+    first_passage = re.search(r"<passage n=\"1\".*?</passage>", one, re.DOTALL)
+    assert first_passage and first_passage.group(0) in two
+
+
+def test_chat_page_shows_the_draft_then_who_wrote_it(deps):
+    items = list(stream_answer(QUESTION, [], local_deps(deps, Scripted("20 vehicles entered Idlib [1]."))))
+    draft, final = items[0][1], items[-1][1]
+    html = turn_html(1, QUESTION, draft, lambda s: None, partial="20 vehicles")
+    assert LOCAL_WRITING in html and "20 vehicles" in html and "sx-actions" not in html
+    html = turn_html(1, QUESTION, final, lambda s: None, answer_id="x")
+    assert LOCAL_WROTE in html and "sx-actions" in html and LOCAL_WRITING not in html
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The real model (1.1 GB; installed by make setup-llm, which .ci/run runs)
+
+
+@pytest.fixture(scope="module")
+def real_deps(deps):
+    if importlib.util.find_spec("llama_cpp") is None or not modelfile.installed():
+        pytest.skip("the local model is not installed (make setup-llm)")
+    from app.answer.pipeline import load_deps
+
+    return load_deps(deps.settings.model_copy(update={"answer_mode": "local"}))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_real_model_answers_refuses_and_follows_up(real_deps):
+    assert real_deps.llm is not None and real_deps.llm.mode == "local"
+    a = answer(QUESTION, [], real_deps)
+    assert a.mode == "local" and not a.refused and "20" in a.answer, a
+    check_citations(a)
+    no = answer("Who won the 2022 football World Cup?", [], real_deps)
+    assert no.refused and not no.citations, no
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": a.answer}]
+    more = answer("Which border crossing did they enter through?", history, real_deps)
+    assert not more.refused and "Kafr Luzhin" in more.answer, more
+    check_citations(more)
+
+
+def test_model_refusal_gives_way_to_an_extractive_answer_unless_told(deps):
+    from app.core.errors import LOCAL_NO_ANSWER
+
+    a = answer(QUESTION, [], local_deps(deps, Scripted("The articles don't say.")))
+    assert a.mode == "extractive" and not a.refused and LOCAL_NO_ANSWER in a.warnings
+    check_citations(a)
+    d = local_deps(deps, Scripted("The articles don't say."), local_refusal_stands=True)
+    a = answer(QUESTION, [], d)
+    assert a.refused and a.mode == "local" and not a.citations
