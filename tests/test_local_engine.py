@@ -4,6 +4,7 @@ model, faults, timeouts and a busy ingest falling back to the extractive answer,
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import threading
 import time
@@ -289,3 +290,25 @@ def test_model_refusal_gives_way_to_an_extractive_answer_unless_told(deps):
     d = local_deps(deps, Scripted("The articles don't say."), local_refusal_stands=True)
     a = answer(QUESTION, [], d)
     assert a.refused and a.mode == "local" and not a.citations
+
+
+def test_api_and_openai_stream_send_only_the_checked_local_answer(deps):
+    from fastapi.testclient import TestClient
+
+    from app.web.api import create_app
+
+    reply = "20 Turkish military vehicles entered Idlib [1]."
+    d = local_deps(deps, Scripted(reply, reply, reply))
+    with TestClient(create_app(d.settings, d)) as c:
+        assert c.get("/healthz").json() == {"status": "ok", "engine": "local"}
+        got = c.post("/api/ask", json={"question": QUESTION}).json()
+        assert got["mode"] == "local" and "draft" not in got
+        body = {"model": "sourced", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
+        with c.stream("POST", "/v1/chat/completions", json=body) as r:
+            lines = [x for x in r.iter_lines() if x.startswith("data: {")]
+        text = "".join(
+            ch.get("delta", {}).get("content") or ""
+            for x in lines
+            for ch in json.loads(x[6:]).get("choices", [])
+        )
+        assert text.startswith(got["answer"])  # the draft never reaches an OpenAI client: it can only append
