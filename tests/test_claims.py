@@ -88,6 +88,11 @@ SPLITS = [
         'The group said "the convoy headed to al-Bara and Kansafra to reinforce positions" [1].',
         [[('The group said "the convoy headed to al-Bara and Kansafra to reinforce positions"', (0,))]],
     ),
+    # two names joined by "and" are one thing: never a claim of their own to be cut away
+    (
+        "The agreement between Turkey and Russia established a ceasefire in Idlib [1].",
+        [[("The agreement between Turkey and Russia established a ceasefire in Idlib", (0,))]],
+    ),
     # paragraphs and list items
     ("Troops moved [1].\n\n- Tanks followed [2].", [[("Troops moved", (0,))], [("Tanks followed", (1,))]]),
 ]

@@ -55,10 +55,27 @@ def _passages(marked: str, order: list[int]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(order[k - 1] - 1 for k in ks if 1 <= k <= len(order)))
 
 
+def _names_pair(left: str, joint: str, right: str) -> bool:
+    """ "between Turkey and Russia": two names joined by a bare "and" are one thing, not two clauses (cut there,
+    a removed right side would leave "The agreement between Turkey" behind)."""
+    before = strip_markers(left).split()
+    after = right.split()
+    return (
+        joint.strip() in CONJUNCTIONS
+        and "[" not in left[-4:]  # a marker before the joint: the model meant two claims
+        and bool(before and after)
+        and before[-1][:1].isupper()
+        and after[0][:1].isupper()
+        and after[0].lower() not in SUBJECT_PRONOUNS
+    )
+
+
 def _separate(left: str, joint: str, right: str, rules: SupportRules) -> bool:
     """Whether "left and right" are two claims: the right side has a subject of its own, or both sides are
     long and a comma or semicolon joins them. A marker before the joint says the model meant separate claims
     and is enough with either; a fragment ("... [1] and Aleppo [2]") stays joined all the same."""
+    if _names_pair(left, joint, right):
+        return False
     shorter = min(len(strip_markers(left).split()), len(strip_markers(right).split()))
     subject = bool(_NEW_SUBJECT.match(right)) and shorter >= rules.subject_clause_min_words
     long = shorter >= rules.clause_min_words
