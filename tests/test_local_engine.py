@@ -270,26 +270,18 @@ def real_deps(deps):
 @pytest.mark.timeout(600)
 def test_real_model_answers_refuses_and_follows_up(real_deps):
     assert real_deps.llm is not None and real_deps.llm.mode == "local"
-    a = answer(QUESTION, [], real_deps)
-    assert a.mode == "local" and not a.refused and "20" in a.answer, a
+    asked = "How many Turkish soldiers are in Idlib province, according to Yusuf Katipoglu?"
+    a = answer(asked, [], real_deps)
+    assert a.mode == "local" and not a.refused and "25,000" in a.answer, a
     check_citations(a)
     no = answer("Who won the 2022 football World Cup?", [], real_deps)
     assert no.refused and not no.citations, no
-    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": a.answer}]
-    more = answer("Which border crossing did they enter through?", history, real_deps)
-    assert not more.refused and "Kafr Luzhin" in more.answer, more
+    history = [{"role": "user", "content": asked}, {"role": "assistant", "content": a.answer}]
+    more = answer("Which party is he a member of?", history, real_deps)
+    assert not more.refused and "Justice and Development" in more.answer, more
     check_citations(more)
     # the model wrote it, or said why the extractive answer stands
     assert more.mode == "local" or {LOCAL_NO_ANSWER, LOCAL_FALLBACK} & set(more.warnings), more
-
-
-def test_model_refusal_gives_way_to_an_extractive_answer_unless_told(deps):
-    a = answer(QUESTION, [], local_deps(deps, Scripted("The articles don't say.")))
-    assert a.mode == "extractive" and not a.refused and LOCAL_NO_ANSWER in a.warnings
-    check_citations(a)
-    d = local_deps(deps, Scripted("The articles don't say."), local_refusal_stands=True)
-    a = answer(QUESTION, [], d)
-    assert a.refused and a.mode == "local" and not a.citations
 
 
 def test_api_and_openai_stream_send_only_the_checked_local_answer(deps):

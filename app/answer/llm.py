@@ -265,7 +265,8 @@ class LLMEngine:
         raw, shown = "", ""
         s = self.settings
         try:
-            for piece in self.backend.stream(messages, self.max_tokens, s.llm_temperature):
+            temperature = s.local_temperature if self.mode == "local" else s.llm_temperature
+            for piece in self.backend.stream(messages, self.max_tokens, temperature):
                 raw += piece
                 text = render(raw, len(passages), partial=True).text
                 if text != shown:

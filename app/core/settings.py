@@ -197,6 +197,9 @@ class Settings(BaseSettings):
     local_timeout: float = Field(
         90.0, description="Seconds a local answer may take in all before the extractive answer stands."
     )
+    local_temperature: float = Field(
+        0.0, description="The local model's sampling temperature (0: the same passages give the same answer)."
+    )
     local_refusal_stands: bool = Field(
         False,
         description="Show the local model's refusal even when the extractive engine found an answer. Off: "
