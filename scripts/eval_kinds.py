@@ -1,0 +1,50 @@
+"""Run one question set through the offline reader and score it with the shared scorer (verbose).
+
+    python scripts/eval_kinds.py QUESTIONS DOCS_DIR [--index DIR] [--out ANSWERS] [--reader fast]
+
+The index of DOCS_DIR is built once under --index (default: a temp folder named after DOCS_DIR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.answer.pipeline import answer, load_deps  # noqa: E402
+from app.core.settings import Settings  # noqa: E402
+from app.ingest import ingest  # noqa: E402
+from app.store.embeddings import OnnxMiniLMEmbedding  # noqa: E402
+
+SCORER = ROOT.parent / "shared" / "eval" / "score.py"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("questions", type=Path)
+    ap.add_argument("docs", type=Path)
+    ap.add_argument("--index", type=Path)
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--reader", default="fast")
+    args = ap.parse_args()
+    index = args.index or Path(tempfile.gettempdir()) / f"sourced-kinds-{args.docs.resolve().name}-index"
+    if not index.exists():
+        ingest([args.docs], Settings(index_dir=index), OnnxMiniLMEmbedding())
+    deps = load_deps(Settings(index_dir=index, answer_mode="extractive", reader=args.reader))
+    rows = [json.loads(x) for x in args.questions.read_text(encoding="utf-8").splitlines() if x.strip()]
+    out = args.out or Path(tempfile.gettempdir()) / f"sourced-kinds-{args.questions.stem}.answers.jsonl"
+    with open(out, "w", encoding="utf-8") as f:
+        for q in rows:
+            f.write(json.dumps(answer(q["question"], q.get("history", []), deps).to_dict()) + "\n")
+    cmd = [sys.executable, str(SCORER), str(args.questions), str(out), "--seeds", str(args.docs), "--verbose"]
+    return subprocess.run(cmd, check=False).returncode
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
