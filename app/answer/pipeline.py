@@ -11,18 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 from app.answer.answerability import MODELS, AnswerabilityModel
 from app.answer.choose import SpanReader, choose
-from app.answer.compose import refusal, sentences_answer, short_answer
+from app.answer.compose import refusal, sentences_answer, short_answer, words_answer
 from app.answer.current import prefer_newest
+from app.answer.definitions import define
 from app.answer.extractive import Scored, score_sentences, select
 from app.answer.finish import finish
-from app.answer.kinds import SHORT_KINDS, Kind, asks_for_one, question_kind
+from app.answer.kinds import SHORT_KINDS, Kind, asks_for_one, definition_subject, question_kind
 from app.answer.outlets import asked_outlet, rival_figures
 from app.answer.overview import facts, subject
 from app.answer.question import analyse_question
 from app.answer.retrieval import Retriever
+from app.answer.said import said_sentences
 from app.answer.signals import yes_or_no
 from app.answer.timeline import asks_for_timeline, build_timeline, timeline_answer
 from app.answer.timeq import TimeWindow, narrow, strip_time, time_window
+from app.answer.why import reason_sentences
+from app.answer.windows import table
 from app.core.errors import BadHistory, BadQuestion, IndexMissing
 from app.core.protocols import Embedder
 from app.core.settings import Settings
@@ -262,6 +266,9 @@ def extractive_answer(
     if kind is Kind.OVERVIEW:
         found = facts(query.question, scored)
         return sentences_answer(query, found, warnings) if found else refusal(query, warnings)
+    by_kind = _by_kind(kind, query, hits, deps, warnings)
+    if by_kind is not None:
+        return by_kind
     rules_pick = next((s for s in scored if s.answerable), None) if picked else None
     choices = choose(
         query, hits, scored, deps.answerability, deps.reader, settings.reader_passages, rules_pick
@@ -282,6 +289,29 @@ def extractive_answer(
         )
     others = picked + [c.sentence for c in choices[1:]]
     return sentences_answer(query, _one_or_two(best.sentence, others), warnings)
+
+
+def _by_kind(kind: Kind, query: Query, hits: list[Hit], deps: Deps, warnings: list[str]) -> Answer | None:
+    """The answer of a why/how, what-did-X-say or who-is question from its own finder (why.py, said.py,
+    definitions.py); None leaves the question to the general reader."""
+    if kind not in {Kind.REASON, Kind.SAID, Kind.DEFINE}:
+        return None
+    q = query.question
+    tab = table(hits)
+    idf = deps.retriever.keyword.idf
+    if kind is Kind.DEFINE:
+        subject = definition_subject(q)
+        found = define(subject, tab) if subject else None
+        if found is None:
+            return None
+        return words_answer(query, found.sentence.scored(1.0), found.start, found.end, warnings)
+    if kind is Kind.SAID:
+        said = said_sentences(q, tab, idf)
+        if said is None:
+            return None
+        return sentences_answer(query, said, warnings) if said else refusal(query, warnings)
+    why = reason_sentences(q, tab, idf)
+    return sentences_answer(query, why, warnings) if why else refusal(query, warnings)
 
 
 def _one_or_two(best: Scored, others: list[Scored]) -> list[Scored]:

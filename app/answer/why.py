@@ -1,0 +1,64 @@
+"""Why/how questions: the sentence that gives the cause, purpose or means of the event the question names.
+
+The event is the question without its why-words (cues.REASON_QUESTION_TERMS). A sentence answers when it and
+the sentence before it cover the event (windows.covers) and it states a cause ("because", "to prevent",
+"after ..."), or when it covers the event and the next sentence states the cause. No window covering the
+event: refuse, since a why-question about an event the articles don't report has no answer there.
+"""
+
+from __future__ import annotations
+
+from app.answer.cues import CAUSE, REASON_QUESTION_TERMS, STRONG_CAUSE
+from app.answer.extractive import Scored
+from app.answer.kinds import ATTRIBUTION
+from app.answer.question import analyse_question
+from app.answer.windows import IDF, Sent, Table, coverage, covers, names_present, vetoed
+from app.text.words import terms
+
+STRONG_CUE = 0.3
+WEAK_CUE = 0.1
+NEXT_CUE = 0.15
+ORDER_COST = 0.01
+CUE_FIRST = 1.0  # a window stating a cause beats any without one  # a later-retrieved passage loses this much per rank
+OWN_SHARE = 0.5  # a cause sentence covering less of the event than this brings the sentence before it
+
+
+def event_terms(question: str) -> list[str]:
+    """The question's terms without its why-words and its attribution ("according to a Turkish source")."""
+    return [t for t in dict.fromkeys(terms(ATTRIBUTION.sub("", question))) if t not in REASON_QUESTION_TERMS]
+
+
+def cue_score(text: str) -> float:
+    return STRONG_CUE if STRONG_CAUSE.search(text) else WEAK_CUE if CAUSE.search(text) else 0.0
+
+
+def reason_sentences(question: str, tab: Table, idf: IDF) -> list[Scored]:
+    """The one or two sentences that answer a why/how question; empty: the articles don't say."""
+    info = analyse_question(question)
+    event = event_terms(question)
+    if not event:
+        return []
+    best: tuple[float, list[Sent]] | None = None
+    for s in tab.sents:
+        if vetoed(question, info, s):
+            continue
+        prev, nxt = tab.prev(s), tab.next(s)
+        art = tab.article[s.hit.source]
+        window = s.terms | (prev.terms if prev else frozenset())
+        if not names_present(info, window | art) or not covers(event, window, art):
+            continue
+        own = coverage(event, s.terms, idf)
+        cue = cue_score(s.text)
+        base = coverage(event, window, idf) + 0.5 * own - ORDER_COST * s.order
+        if cue:
+            picked = [prev, s] if prev is not None and own < OWN_SHARE else [s]
+            cand = (CUE_FIRST + base + cue, [p for p in picked if p is not None])
+        elif nxt is not None and cue_score(nxt.text) >= STRONG_CUE:
+            cand = (CUE_FIRST / 2 + base + NEXT_CUE, [s, nxt])
+        else:
+            cand = (base, [s])
+        if best is None or cand[0] > best[0]:
+            best = cand
+    if best is None:
+        return []
+    return [x.scored(best[0]) for x in best[1]]
