@@ -17,8 +17,8 @@ from app.text.words import terms
 
 MAX_TITLE_WORDS = 6
 MAX_APPOSITION_WORDS = 14
-_TOKEN = re.compile(r"[^\s,;:()“”\"]+")
-_DELIM = re.compile(r"[,;:.()“”\"]|\s[-–—]\s")
+_TOKEN = re.compile(r"\d[\d,.]*\d\w*|[^\s,;:()“”\"]+")
+_DELIM = re.compile(r"(?<!\d)[,.]|[,.](?!\d)|[;:()“”\"]|\s[-–—]\s")
 
 
 @dataclass(frozen=True)

@@ -264,7 +264,7 @@ def extractive_answer(
         return sentences_answer(query, chosen, warnings) if chosen else refusal(query, warnings)
     kind = question_kind(query.question)
     if kind is Kind.OVERVIEW:
-        found = facts(query.question, scored)
+        found = facts(query.question, scored, hits)
         return sentences_answer(query, found, warnings) if found else refusal(query, warnings)
     by_kind = _by_kind(kind, query, hits, deps, warnings)
     if by_kind is not None:

@@ -56,7 +56,9 @@ def said_sentences(question: str, tab: Table, idf: IDF) -> list[Scored] | None:
         if not SPEECH.search(s.text) or vetoed(question, info, s):
             continue
         prev, nxt = tab.prev(s), tab.next(s)
-        around = s.terms | (prev.terms if prev else frozenset())
+        # the sentence before names the speaker only for a sentence that names no one itself
+        own_name = any(len(m.group(0).split()) >= 2 for m in NAME.finditer(s.text[1:]))
+        around = s.terms | (prev.terms if prev and not own_name else frozenset())
         if not names_speaker(sp_terms, last, around):
             continue
         if not names_present(topic_info, around | tab.article[s.hit.source]):

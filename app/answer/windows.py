@@ -89,6 +89,8 @@ def coverage(qterms: Iterable[str], have: frozenset[str], idf: IDF) -> float:
 def names_present(info: QuestionInfo, have: frozenset[str]) -> bool:
     """Every name and number the question holds is there (a long name may lack one word)."""
     for ent in info.entities:
+        if len(ent) == 2 and found(ent[-1], have):
+            continue  # "Mr Brown" for "Gordon Brown"
         if sum(not found(t, have) for t in ent) > (1 if len(ent) >= 3 else 0):
             return False
     return all(n.replace(",", "") in have for n in info.numbers)
