@@ -120,4 +120,8 @@ def define(subject: str, tab: Table) -> Definition | None:
 def mentioned(subject: str, tab: Table) -> bool:
     """Some retrieved article names the subject (most of its words, in one sentence)."""
     want = terms(subject)
-    return any(sum(found(t, s.terms) for t in want) >= max(1, len(want) - 1) for s in tab.sents) if want else False
+    return (
+        any(sum(found(t, s.terms) for t in want) >= max(1, len(want) - 1) for s in tab.sents)
+        if want
+        else False
+    )

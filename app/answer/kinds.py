@@ -32,7 +32,9 @@ SAID = re.compile(
     r"\b(say|said|says|stated?|told|claim(ed|s)?|warn(ed|s)?|describ(e|ed)|call(ed)?)\b\??\s*$",
     re.IGNORECASE,
 )
-_SAID_LEAD = re.compile(r"^\s*(?:what|how)\s+(?:did|does|do|has|have|had|was|were|is|are|will|would)\s+", re.I)
+_SAID_LEAD = re.compile(
+    r"^\s*(?:what|how)\s+(?:did|does|do|has|have|had|was|were|is|are|will|would)\s+", re.I
+)
 ATTRIBUTION = re.compile(r",?\s*\b(?:according to|as (?:reported|told) (?:by|to))\b[^,?]*", re.IGNORECASE)
 _WORD = re.compile(r"[\w'’&.-]+")
 YESNO = re.compile(
@@ -74,7 +76,9 @@ def definition_subject(question: str) -> str | None:
             continue
         subject = m.group("s").strip(" ?.'’")
         words = subject.split()
-        lower = [w for w in words if not w[:1].isupper() and not w[:1].isdigit() and w.lower() not in _CONNECTORS]
+        lower = [
+            w for w in words if not w[:1].isupper() and not w[:1].isdigit() and w.lower() not in _CONNECTORS
+        ]
         if words and len(lower) <= 1 and (not lower or lower[0] == words[-1]) and "'s" not in subject:
             return subject
     return None

@@ -9,7 +9,7 @@ from app.answer.cues import found
 from app.answer.extractive import Scored
 from app.answer.kinds import OVERVIEW
 from app.answer.question import analyse_question
-from app.answer.windows import table
+from app.answer.windows import names_present, table
 from app.core.types import Hit
 from app.text.words import terms
 
@@ -27,6 +27,7 @@ SIMILARITY = 0.3  # weight of the sentence's similarity to the question (when it
 LENGTH = 0.2  # a sentence long enough to state a fact ...
 LONG_ENOUGH = 20  # ... has this many words
 LEAD = 0.15  # an article's first sentence states its main fact
+LEAD_OFFSET = 8  # ... and starts right after its headline
 ORDER_COST = 0.01  # per retrieval rank of the passage
 
 
@@ -51,7 +52,7 @@ def facts(question: str, scored: list[Scored], hits: list[Hit] | None = None) ->
     want = subject_terms(question)
     if not want:
         return []
-    names = analyse_question(subject(question)).entities
+    names = analyse_question(subject(question))
     sims = {(s.hit.source, s.start): s.sim for s in scored}
     pool = table(hits).sents if hits else []
     cands: list[tuple[float, Scored]] = []
@@ -59,29 +60,31 @@ def facts(question: str, scored: list[Scored], hits: list[Hit] | None = None) ->
         have = x.terms
         if sum(found(t, have) for t in want) < max(1, (len(want) + 1) // 2):
             continue
-        if any(sum(not found(t, have) for t in ent) > (1 if len(ent) >= 3 else 0) for ent in names):
+        if not names_present(names, have):
             continue
         score = (
             sum(found(t, have) for t in want) / len(want)
             + SIMILARITY * sims.get((x.hit.source, x.start), 0.0)
             + LENGTH * min(len(x.text.split()), LONG_ENOUGH) / LONG_ENOUGH
-            + (LEAD if x.rank == 0 and x.hit.start == 0 else 0.0)
+            + (LEAD if x.rank == 0 and x.hit.start <= len(x.hit.title) + LEAD_OFFSET else 0.0)
             - ORDER_COST * x.order
         )
         cands.append((score, x.scored(score)))
     if not pool:
-        cands = [(s.score, s) for s in scored if sum(found(t, set(terms(s.text))) for t in want) * 2 >= len(want)]
+        cands = [
+            (s.score, s) for s in scored if sum(found(t, set(terms(s.text))) for t in want) * 2 >= len(want)
+        ]
     picked: list[Scored] = []
     seen: list[set[str]] = []
     per_article: dict[str, int] = {}
     for _, s in sorted(cands, key=lambda c: -c[0]):
-        have = set(terms(s.text))
+        words = set(terms(s.text))
         if per_article.get(s.hit.source, 0) >= MAX_PER_ARTICLE:
             continue
-        if any(len(have & o) / max(len(have | o), 1) > NEAR_DUPLICATE for o in seen):
+        if any(len(words & o) / max(len(words | o), 1) > NEAR_DUPLICATE for o in seen):
             continue
         picked.append(s)
-        seen.append(have)
+        seen.append(words)
         per_article[s.hit.source] = per_article.get(s.hit.source, 0) + 1
         if len(picked) >= MAX_FACTS:
             break

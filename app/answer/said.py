@@ -80,4 +80,4 @@ def said_sentences(question: str, tab: Table, idf: IDF) -> list[Scored] | None:
 
 def _continues(text: str) -> bool:
     """The next sentence goes on with the same statement: a quotation without a new speaker's name."""
-    return text.lstrip()[:1] in "“\""
+    return text.lstrip()[:1] in '“"'
