@@ -25,7 +25,9 @@ OVERVIEW = re.compile(
 )
 REASON = re.compile(
     r"^\s*(why|how come|for what (reason|purpose)|what (is|was|were|are) the ([\w-]+ )?(reasons?|causes?|purpose|motive)|"
-    r"what (caused|led to|prompted|drove|set off|triggered|sparked)|how (did|does|do|was|were|is|are|can|could|will|would) (?!many|much))",
+    r"what (caused|led to|prompted|drove|set off|triggered|sparked)|"
+    r"what (\w+ ){1,8}(trying|try|tried|hoping|hope|hoped|aiming|aim|aimed|seeking|seek|sought|wanting|want|wanted|wants) "
+    r"to (achieve|accomplish|gain|do)\b|how (did|does|do|was|were|is|are|can|could|will|would) (?!many|much))",
     re.IGNORECASE,
 )
 SAID = re.compile(

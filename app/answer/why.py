@@ -17,6 +17,8 @@ from app.text.words import terms
 
 STRONG_CUE = 0.3
 WEAK_CUE = 0.1
+EXTRA_CUE = 0.1
+MAX_EXTRA_CUES = 2
 NEXT_CUE = 0.15
 ORDER_COST = 0.01
 CUE_FIRST = 1.0  # a window stating a cause beats any without one  # a later-retrieved passage loses this much per rank
@@ -29,7 +31,12 @@ def event_terms(question: str) -> list[str]:
 
 
 def cue_score(text: str) -> float:
-    return STRONG_CUE if STRONG_CAUSE.search(text) else WEAK_CUE if CAUSE.search(text) else 0.0
+    """How plainly the sentence states a cause: a strong cue, more for each further one ("the real purpose ...
+    is to prevent"), a weak one ("as", "by") less."""
+    strong = {m.group(0).lower() for m in STRONG_CAUSE.finditer(text)}
+    if strong:
+        return STRONG_CUE + EXTRA_CUE * min(len(strong) - 1, MAX_EXTRA_CUES)
+    return WEAK_CUE if CAUSE.search(text) else 0.0
 
 
 def reason_sentences(question: str, tab: Table, idf: IDF) -> list[Scored]:
@@ -40,7 +47,7 @@ def reason_sentences(question: str, tab: Table, idf: IDF) -> list[Scored]:
         return []
     best: tuple[float, list[Sent]] | None = None
     for s in tab.sents:
-        if vetoed(question, info, s):
+        if vetoed(question, info, s, tab.months[s.hit.source]):
             continue
         prev, nxt = tab.prev(s), tab.next(s)
         art = tab.article[s.hit.source]

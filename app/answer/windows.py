@@ -15,6 +15,7 @@ from app.answer.cues import LIGHT_VERBS, found
 from app.answer.extractive import Scored, dated
 from app.answer.question import QuestionInfo, nationality_clash
 from app.core.types import Hit
+from app.text.dates import months_in
 from app.text.sentences import split_sentences
 from app.text.words import terms
 
@@ -42,6 +43,7 @@ class Table:
     sents: list[Sent]
     by_pos: dict[tuple[str, int], Sent]
     article: dict[str, frozenset[str]]  # terms of each article's retrieved passages and title
+    months: dict[str, frozenset[int]]  # months named in each article's retrieved passages
 
     def prev(self, s: Sent) -> Sent | None:
         return self.by_pos.get((s.hit.id, s.rank - 1))
@@ -53,18 +55,25 @@ class Table:
 def table(hits: list[Hit]) -> Table:
     sents: list[Sent] = []
     article: dict[str, set[str]] = {}
+    months: dict[str, set[int]] = {}
     seen: set[str] = set()
     for order, h in enumerate(hits):
         if h.id in seen:
             continue
         seen.add(h.id)
         art = article.setdefault(h.source, set(terms(h.title)))
+        months.setdefault(h.source, set()).update(months_in(h.text))
         for rank, (s, e) in enumerate(split_sentences(h.text)):
             text = h.text[s:e]
             ts = frozenset(terms(text))
             art |= ts
             sents.append(Sent(h, h.start + s, h.start + e, text, rank, order, ts))
-    return Table(sents, {(s.hit.id, s.rank): s for s in sents}, {k: frozenset(v) for k, v in article.items()})
+    return Table(
+        sents,
+        {(s.hit.id, s.rank): s for s in sents},
+        {k: frozenset(v) for k, v in article.items()},
+        {k: frozenset(v) for k, v in months.items()},
+    )
 
 
 def allowed_missing(n_terms: int) -> int:
@@ -96,7 +105,11 @@ def names_present(info: QuestionInfo, have: frozenset[str]) -> bool:
     return all(n.replace(",", "") in have for n in info.numbers)
 
 
-def vetoed(question: str, info: QuestionInfo, s: Sent) -> bool:
-    """The hard checks of the sentence scorer: the asked month, a clashing nationality."""
+def vetoed(question: str, info: QuestionInfo, s: Sent, article_months: frozenset[int] | None = None) -> bool:
+    """The hard checks of the sentence scorer: the asked month, a clashing nationality. With article_months
+    the month may be anywhere in the article's retrieved passages (a why-question's month dates the event,
+    which the article may tell paragraphs before its cause)."""
     before = s.hit.text[: s.start - s.hit.start]
+    if article_months is not None and info.months and info.months & article_months:
+        return nationality_clash(question, s.text)
     return nationality_clash(question, s.text) or not dated(info, s.text, before, s.hit)
