@@ -51,8 +51,6 @@ def _title_before(text: str, at: int) -> int | None:
             break
         if "-" not in w and (low.endswith("ed") or low.endswith("ing")) and not w[:1].isupper():
             break  # a verb, not a title
-        if w.endswith(("'s", "’s")) and n == 0:
-            break  # "Al Jazeera's Sinem Koseoglu": an employer, kept only inside a longer title
         start = m.start()
         n += 1
     return start

@@ -77,9 +77,11 @@ def facts(question: str, scored: list[Scored], hits: list[Hit] | None = None) ->
     picked: list[Scored] = []
     seen: list[set[str]] = []
     per_article: dict[str, int] = {}
+    # one article may give three facts; several share the room, two each
+    cap = MAX_PER_ARTICLE if len({s.hit.source for _, s in cands}) == 1 else MAX_PER_ARTICLE - 1
     for _, s in sorted(cands, key=lambda c: -c[0]):
         words = set(terms(s.text))
-        if per_article.get(s.hit.source, 0) >= MAX_PER_ARTICLE:
+        if per_article.get(s.hit.source, 0) >= cap:
             continue
         if any(len(words & o) / max(len(words | o), 1) > NEAR_DUPLICATE for o in seen):
             continue
