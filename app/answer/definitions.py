@@ -108,7 +108,8 @@ def define(subject: str, tab: Table) -> Definition | None:
                 a = pre if pre is not None else post[0]
                 found_any.append((1, Definition(s, s.start + a, s.start + post[1])))
             elif pre is not None:
-                found_any.append((2, Definition(s, s.start + pre, s.start + m.start())))
+                end = pre + len(s.text[pre : m.start()].rstrip())
+                found_any.append((2, Definition(s, s.start + pre, s.start + end)))
     if not found_any:
         return None
     found_any.sort(key=lambda x: (x[1].sentence.order, x[0], x[1].sentence.start))

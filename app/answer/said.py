@@ -57,7 +57,7 @@ def said_sentences(question: str, tab: Table, idf: IDF) -> list[Scored] | None:
             continue
         prev, nxt = tab.prev(s), tab.next(s)
         # the sentence before names the speaker only for a sentence that names no one itself
-        own_name = any(len(m.group(0).split()) >= 2 for m in NAME.finditer(s.text[1:]))
+        own_name = any(len(m.group(0).split()) >= 2 for m in NAME.finditer(s.text.lstrip("“\"'‘ ")))
         around = s.terms | (prev.terms if prev and not own_name else frozenset())
         if not names_speaker(sp_terms, last, around):
             continue
