@@ -5,7 +5,7 @@ speech_cues: what an attributed statement says ("said", "told", quotation marks)
 reason_question_words / said_question_*: the words of a why- or what-did-X-say question that ask for the kind of
 answer, not what it is about. light_verbs: verbs a question needs but an answer need not repeat. synonyms: news
 words that stand for one another ("sent troops" / "deployed reinforcements"). definition_questions: "Who is X?"
-and its like, with X as the group "s". title_run_stops / apposition_openers: where a title before a name ends and
+and its like, with X as the group "s". person_role_questions: "Who is the minister ...?", answered by a name. title_run_stops / apposition_openers: where a title before a name ends and
 an apposition after it starts.
 """
 
@@ -35,6 +35,7 @@ SAID_QUESTION_VERBS = frozenset(w.lower() for w in _DATA["said_question_verbs"])
 SAID_QUESTION_TERMS = frozenset(terms(" ".join(_DATA["said_question_verbs"] + _DATA["said_question_words"])))
 LIGHT_VERBS = frozenset(terms(" ".join(_DATA["light_verbs"])))
 DEFINITION_QUESTIONS = tuple(re.compile(p) for p in _DATA["definition_questions"])
+PERSON_ROLE_QUESTIONS = tuple(re.compile(p) for p in _DATA["person_role_questions"])
 TITLE_RUN_STOPS = frozenset(_DATA["title_run_stops"])
 APPOSITION_OPENERS = frozenset(_DATA["apposition_openers"])
 

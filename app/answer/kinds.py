@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from app.answer.cues import DEFINITION_QUESTIONS, SAID_QUESTION_VERBS
+from app.answer.cues import DEFINITION_QUESTIONS, PERSON_ROLE_QUESTIONS, SAID_QUESTION_VERBS
 
 
 class Kind(Enum):
@@ -84,6 +84,11 @@ def definition_subject(question: str) -> str | None:
         if words and len(lower) <= 1 and (not lower or lower[0] == words[-1]) and "'s" not in subject:
             return subject
     return None
+
+
+def asks_for_a_person(question: str) -> bool:
+    """ "Who is the defense minister ...?": the answer is someone's name."""
+    return any(p.match(question) for p in PERSON_ROLE_QUESTIONS)
 
 
 def split_said(question: str) -> tuple[str, str] | None:

@@ -16,10 +16,17 @@ from app.answer.current import prefer_newest
 from app.answer.definitions import define
 from app.answer.extractive import Scored, score_sentences, select
 from app.answer.finish import finish
-from app.answer.kinds import SHORT_KINDS, Kind, asks_for_one, definition_subject, question_kind
+from app.answer.kinds import (
+    SHORT_KINDS,
+    Kind,
+    asks_for_a_person,
+    asks_for_one,
+    definition_subject,
+    question_kind,
+)
 from app.answer.outlets import asked_outlet, rival_figures
 from app.answer.overview import facts, subject
-from app.answer.question import analyse_question
+from app.answer.question import NAME, analyse_question
 from app.answer.retrieval import Retriever
 from app.answer.said import said_sentences
 from app.answer.signals import yes_or_no
@@ -33,6 +40,7 @@ from app.core.settings import Settings
 from app.core.types import REFUSAL, Answer, Hit, Query
 from app.store.chroma import Store
 from app.store.embeddings import build_embedder, embedder_identity
+from app.text.words import terms
 
 if TYPE_CHECKING:  # the OpenAI client is imported only when a model is configured
     from app.answer.llm import LLMEngine
@@ -276,6 +284,8 @@ def extractive_answer(
     if not choices:
         return refusal(query, warnings)
     best = choices[0]
+    if asks_for_a_person(query.question) and not _names_someone(best.sentence.text, query.question):
+        return refusal(query, warnings)  # "Who is the minister who ...?" and the sentence names no one
     rivals = rival_figures(query.question, scored, [best.sentence])
     if len(rivals) > 1:  # two outlets count the asked-about thing differently: show both, never one
         return sentences_answer(query, rivals, warnings)
@@ -312,6 +322,15 @@ def _by_kind(kind: Kind, query: Query, hits: list[Hit], deps: Deps, warnings: li
         return sentences_answer(query, said, warnings) if said else refusal(query, warnings)
     why = reason_sentences(q, tab, idf)
     return sentences_answer(query, why, warnings) if why else refusal(query, warnings)
+
+
+def _names_someone(sentence: str, question: str) -> bool:
+    """The sentence holds a name of two or more words (not at its start) that the question doesn't."""
+    asked = set(terms(question))
+    return any(
+        m.start() > 0 and len(m.group(0).split()) >= 2 and set(terms(m.group(0))) - asked
+        for m in NAME.finditer(sentence)
+    )
 
 
 def _one_or_two(best: Scored, others: list[Scored]) -> list[Scored]:
