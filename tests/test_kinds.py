@@ -170,6 +170,11 @@ def test_covers(question_terms, have, article, ok):
             "10,000m hope",
         ),
         ("On Thursday, Paris, France, was quiet.", "Paris", None),
+        (
+            "Missiles went to the Jabal area, which is believed to be a key regime target.",
+            "Jabal area",
+            "a key regime target",
+        ),
         ("Hakan Fidan said the talks went well.", "Hakan Fidan", None),
     ],
 )

@@ -18,6 +18,9 @@ from app.text.words import terms
 MAX_TITLE_WORDS = 6
 MAX_APPOSITION_WORDS = 14
 _TOKEN = re.compile(r"\d[\d,.]*\d\w*|[^\s,;:()“”\"]+")
+_RELATIVE = re.compile(
+    r"(?:which|who)\s+(?:is|was|are|were)\s+(?:(?:believed|said|thought|known)\s+to\s+be\s+)?"
+)
 _DELIM = re.compile(r"(?<!\d)[,.]|[,.](?!\d)|[;:()“”\"]|\s[-–—]\s")
 
 
@@ -67,6 +70,8 @@ def _apposition_after(text: str, end: int) -> tuple[int, int] | None:
     if not m and not cop:
         return None
     a = off + (m or cop).end()  # type: ignore[union-attr]
+    if rel := _RELATIVE.match(text, a):
+        a = rel.end()  # ", which is believed to be a key target": the description, not its clause
     stop = _DELIM.search(text, a)
     b = stop.start() if stop else len(text)
     words = text[a:b].split()
