@@ -230,3 +230,27 @@ def test_overview_reads_every_retrieved_sentence_and_needs_the_subjects_names():
     ]
     assert facts("Summarize what the articles say about Apple's iPod sales.", [], [h1, h2]) == []
     assert found(terms("deployed")[0], set(terms("sent troops")))
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "stated"),
+    [
+        (
+            "Did shares of tobacco firms rise after the ruling?",
+            "Shares of tobacco firms rose after the ruling.",
+            True,
+        ),
+        (
+            "Did shares of tobacco firms fall after the ruling?",
+            "Shares of tobacco firms rose after the ruling.",
+            True,
+        ),
+        ("Was the decision to reject the case unanimous?", "The case was rejected in a 2-1 decision.", False),
+        ("Did Cragg win the 10,000m final?", "Cragg qualified for the 5,000m final.", False),
+    ],
+)
+def test_yes_or_no_only_when_a_sentence_states_it(question, sentence, stated):
+    from app.answer.yesno import states
+
+    tab = table([_hit(sentence)])
+    assert states(question, tab.sents[0].scored(1.0), tab) is stated

@@ -34,6 +34,7 @@ from app.answer.timeline import asks_for_timeline, build_timeline, timeline_answ
 from app.answer.timeq import TimeWindow, narrow, strip_time, time_window
 from app.answer.why import reason_sentences
 from app.answer.windows import table
+from app.answer.yesno import states
 from app.core.errors import BadHistory, BadQuestion, IndexMissing
 from app.core.protocols import Embedder
 from app.core.settings import Settings
@@ -294,6 +295,8 @@ def extractive_answer(
     if kind in SHORT_KINDS and one and best.span_text and 0 < span_words <= settings.short_answer_max_words:
         return short_answer(query, best, warnings)
     if kind is Kind.YESNO:
+        if not states(query.question, best.sentence, table(hits)):
+            return refusal(query, warnings)  # yes or no only when a sentence states it
         return sentences_answer(
             query, [best.sentence], warnings, prefix=yes_or_no(query.question, best.sentence.text)
         )
