@@ -76,6 +76,7 @@ def test_question_kind_recognises_the_kinds(question, kind):
         ("What kind of group is Hay'at Tahrir al-Sham?", "Hay'at Tahrir al-Sham"),
         ("How is the Jabal Al-Zawiya area described in the reporting?", "Jabal Al-Zawiya area"),
         ("What does the abbreviation SDF stand for?", "SDF"),
+        ("What's Thomas Piketty's job?", "Thomas Piketty"),
         ("What was Jean-Marc Rickli's assessment of the fighters?", None),
         ("What is the English translation of the name?", None),
         ("Who is the mayor of Aleppo?", None),
@@ -102,6 +103,12 @@ def test_definition_subject(question, subject):
         ("What was Rickli's assessment of the fighters?", "Rickli's", "of the fighters"),
         ("What is the reason, according to the report?", None, None),
         ("Why did he say it?", None, None),
+        (
+            "What did Turkey position in Jabal Al-Zawiya?",
+            None,
+            None,
+        ),  # a verb, not the noun of "X's position"
+        ("What was the ministry's position on the talks?", "the ministry's", "on the talks"),
     ],
 )
 def test_split_said(question, speaker, topic):
@@ -170,6 +177,8 @@ def test_covers(question_terms, have, article, ok):
             "10,000m hope",
         ),
         ("On Thursday, Paris, France, was quiet.", "Paris", None),
+        ("Since 1963, the Festival of the Arts (FOTA) takes over campus.", "FOTA", "Festival of the Arts"),
+        ("Economist Thomas Piketty challenges this notion.", "Thomas Piketty", "Economist"),
         (
             "Missiles went to the Jabal area, which is believed to be a key regime target.",
             "Jabal area",

@@ -2,6 +2,7 @@
 
 cause_cues / strong_cause_cues: what a sentence giving a cause, purpose or means says ("because", "to prevent").
 speech_cues: what an attributed statement says ("said", "told", quotation marks).
+said_question_nouns count only after a possessive ("What was X's assessment ...?", not "What did Turkey position").
 reason_question_words / said_question_*: the words of a why- or what-did-X-say question that ask for the kind of
 answer, not what it is about. light_verbs: verbs a question needs but an answer need not repeat. synonyms: news
 words that stand for one another ("sent troops" / "deployed reinforcements"). definition_questions: "Who is X?"
@@ -32,7 +33,12 @@ STRONG_CAUSE = _phrases("strong_cause_cues")
 SPEECH = _phrases("speech_cues")
 REASON_QUESTION_TERMS = frozenset(terms(" ".join(_DATA["reason_question_words"])))
 SAID_QUESTION_VERBS = frozenset(w.lower() for w in _DATA["said_question_verbs"])
-SAID_QUESTION_TERMS = frozenset(terms(" ".join(_DATA["said_question_verbs"] + _DATA["said_question_words"])))
+SAID_QUESTION_NOUNS = frozenset(w.lower() for w in _DATA["said_question_nouns"])
+SAID_QUESTION_TERMS = frozenset(
+    terms(
+        " ".join(_DATA["said_question_verbs"] + _DATA["said_question_nouns"] + _DATA["said_question_words"])
+    )
+)
 LIGHT_VERBS = frozenset(terms(" ".join(_DATA["light_verbs"])))
 DEFINITION_QUESTIONS = tuple(re.compile(p) for p in _DATA["definition_questions"])
 PERSON_ROLE_QUESTIONS = tuple(re.compile(p) for p in _DATA["person_role_questions"])

@@ -86,18 +86,23 @@ def _apposition_after(text: str, end: int) -> tuple[int, int] | None:
 
 
 def _abbreviation(subject: str, text: str) -> tuple[int, int] | None:
-    """The words before "(SDF)" whose initials spell it."""
+    """The words before "(SDF)" whose initials spell it: every word's ("Festival of the Arts (FOTA)"), or the
+    capitalised words' ("Syrian Democratic Forces (SDF)")."""
     m = re.search(rf"\(\s*{re.escape(subject)}\s*\)", text)
     if not m or not subject.isupper():
         return None
+    want = subject.upper()
     toks = list(_TOKEN.finditer(text[: m.start()]))
-    caps = [t for t in toks[-len(subject) - 2 :] if t.group(0)[:1].isupper()]
-    if len(caps) < len(subject):
-        return None
-    run = caps[-len(subject) :]
-    if "".join(t.group(0)[0] for t in run).upper() != subject.upper():
-        return None
-    return run[0].start(), run[-1].end()
+    for n in range(len(want), len(want) + 4):
+        run = toks[-n:]
+        if len(run) < n or not run[0].group(0)[:1].isupper():
+            continue
+        if "".join(t.group(0)[0] for t in run).upper() == want:
+            return run[0].start(), run[-1].end()
+        caps = [t for t in run if t.group(0)[:1].isupper()]
+        if "".join(t.group(0)[0] for t in caps).upper() == want:
+            return run[0].start(), run[-1].end()
+    return None
 
 
 def define(subject: str, tab: Table) -> Definition | None:

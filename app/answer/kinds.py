@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from app.answer.cues import DEFINITION_QUESTIONS, PERSON_ROLE_QUESTIONS, SAID_QUESTION_VERBS
+from app.answer.cues import (
+    DEFINITION_QUESTIONS,
+    PERSON_ROLE_QUESTIONS,
+    SAID_QUESTION_NOUNS,
+    SAID_QUESTION_VERBS,
+)
 
 
 class Kind(Enum):
@@ -99,7 +104,9 @@ def split_said(question: str) -> tuple[str, str] | None:
         return None
     rest = ATTRIBUTION.sub("", question[m.end() :])
     for w in _WORD.finditer(rest):
-        if w.start() > 0 and w.group(0).lower().rstrip(".") in SAID_QUESTION_VERBS:
+        word = w.group(0).lower().rstrip(".")
+        possessed = rest[: w.start()].rstrip().endswith(("'s", "’s", "s'"))
+        if w.start() > 0 and (word in SAID_QUESTION_VERBS or (word in SAID_QUESTION_NOUNS and possessed)):
             return rest[: w.start()].strip(), rest[w.end() :].strip(" ?.")
     return None
 
