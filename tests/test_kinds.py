@@ -263,3 +263,20 @@ def test_yes_or_no_only_when_a_sentence_states_it(question, sentence, stated):
 
     tab = table([_hit(sentence)])
     assert states(question, tab.sents[0].scored(1.0), tab) is stated
+
+
+def test_how_questions_want_a_means_and_a_passive_by_is_no_means():
+    text = (
+        "Turkey halted the regime offensive in Idlib last year. "
+        "Turkey halted the regime offensive in Idlib by shooting down dozens of aircraft."
+    )
+    got = reason_sentences("How did Turkey halt the regime offensive in Idlib?", table([_hit(text)]), idf)
+    assert [s.text for s in got] == [
+        "Turkey halted the regime offensive in Idlib by shooting down dozens of aircraft."
+    ]
+    text = (
+        "Ctenophores control their buoyancy with osmotic pumps that adjust the fluid in their bodies. "
+        "In bays, predation by ctenophores may control the populations of plankton."
+    )
+    got = reason_sentences("How do ctenophores control buoyancy?", table([_hit(text)]), idf)
+    assert got and got[0].text.startswith("Ctenophores control their buoyancy")

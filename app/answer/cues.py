@@ -1,6 +1,7 @@
 """The cue words of the kinds of question, as named lists (data in cues.json), and matching against them.
 
 cause_cues / strong_cause_cues: what a sentence giving a cause, purpose or means says ("because", "to prevent").
+means_patterns: how a sentence states a means ("by shooting down", "using"), as plain as a strong cause cue.
 speech_cues: what an attributed statement says ("said", "told", quotation marks).
 said_question_nouns count only after a possessive ("What was X's assessment ...?", not "What did Turkey position").
 reason_question_words / said_question_*: the words of a why- or what-did-X-say question that ask for the kind of
@@ -31,6 +32,7 @@ def _phrases(name: str) -> re.Pattern[str]:
 CAUSE = _phrases("cause_cues")
 STRONG_CAUSE = _phrases("strong_cause_cues")
 SPEECH = _phrases("speech_cues")
+MEANS = re.compile("|".join(_DATA["means_patterns"]), re.IGNORECASE)
 REASON_QUESTION_TERMS = frozenset(terms(" ".join(_DATA["reason_question_words"])))
 SAID_QUESTION_VERBS = frozenset(w.lower() for w in _DATA["said_question_verbs"])
 SAID_QUESTION_NOUNS = frozenset(w.lower() for w in _DATA["said_question_nouns"])

@@ -8,7 +8,7 @@ event: refuse, since a why-question about an event the articles don't report has
 
 from __future__ import annotations
 
-from app.answer.cues import CAUSE, REASON_QUESTION_TERMS, STRONG_CAUSE
+from app.answer.cues import CAUSE, MEANS, REASON_QUESTION_TERMS, STRONG_CAUSE
 from app.answer.extractive import Scored
 from app.answer.kinds import ATTRIBUTION
 from app.answer.question import analyse_question
@@ -21,7 +21,7 @@ EXTRA_CUE = 0.1
 MAX_EXTRA_CUES = 2
 NEXT_CUE = 0.15
 ORDER_COST = 0.01
-CUE_FIRST = 1.0  # a window stating a cause beats any without one  # a later-retrieved passage loses this much per rank
+CUE_FIRST = 1.0  # a window plainly stating a cause (a strong cue) beats any without one
 OWN_SHARE = 0.5  # a cause sentence covering less of the event than this brings the sentence before it
 
 
@@ -30,10 +30,13 @@ def event_terms(question: str) -> list[str]:
     return [t for t in dict.fromkeys(terms(ATTRIBUTION.sub("", question))) if t not in REASON_QUESTION_TERMS]
 
 
-def cue_score(text: str) -> float:
-    """How plainly the sentence states a cause: a strong cue, more for each further one ("the real purpose ...
-    is to prevent"), a weak one ("as", "by") less."""
+def cue_score(text: str, means: bool = False) -> float:
+    """How plainly the sentence states a cause (with `means`, for a how-question, also a means: "by shooting
+    down"): a strong cue, more for each further one ("the real purpose ... is to prevent"), a weak one ("as",
+    "by") less."""
     strong = {m.group(0).lower() for m in STRONG_CAUSE.finditer(text)}
+    if means:
+        strong |= {m.group(0).lower() for m in MEANS.finditer(text)}
     if strong:
         return STRONG_CUE + EXTRA_CUE * min(len(strong) - 1, MAX_EXTRA_CUES)
     return WEAK_CUE if CAUSE.search(text) else 0.0
@@ -45,6 +48,7 @@ def reason_sentences(question: str, tab: Table, idf: IDF) -> list[Scored]:
     event = event_terms(question)
     if not event:
         return []
+    means = question.lower().lstrip().startswith("how")
     best: tuple[float, list[Sent]] | None = None
     for s in tab.sents:
         if vetoed(question, info, s, tab.months[s.hit.source]):
@@ -55,12 +59,13 @@ def reason_sentences(question: str, tab: Table, idf: IDF) -> list[Scored]:
         if not names_present(info, window | art) or not covers(event, window, art):
             continue
         own = coverage(event, s.terms, idf)
-        cue = cue_score(s.text)
+        cue = cue_score(s.text, means)
         base = coverage(event, window, idf) + 0.5 * own - ORDER_COST * s.order
         if cue:
             picked = [prev, s] if prev is not None and own < OWN_SHARE else [s]
-            cand = (CUE_FIRST + base + cue, [p for p in picked if p is not None])
-        elif nxt is not None and cue_score(nxt.text) >= STRONG_CUE:
+            lift = CUE_FIRST if cue >= STRONG_CUE else 0.0  # a weak cue ("as", "by") only adds a little
+            cand = (lift + base + cue, [p for p in picked if p is not None])
+        elif nxt is not None and cue_score(nxt.text, means) >= STRONG_CUE:
             cand = (CUE_FIRST / 2 + base + NEXT_CUE, [s, nxt])
         else:
             cand = (base, [s])
