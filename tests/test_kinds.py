@@ -225,6 +225,21 @@ def test_said_needs_the_speaker_and_the_topic():
     assert said_sentences("Why did prices rise?", tab, idf) is None  # not a what-did-X-say question
 
 
+@pytest.mark.parametrize(
+    ("question", "head"),
+    [
+        ("Summarize what the articles say about Israeli airstrikes in Syria.", "airstrik"),
+        ("Summarize the articles' reporting on normalization between Ankara and Damascus.", "normal"),
+        ("What do the articles say about Iran's role in the Syrian conflict?", None),
+        ("What do the articles say about Microsoft?", "microsoft"),
+    ],
+)
+def test_overview_head_term(question, head):
+    from app.answer.overview import head_term
+
+    assert head_term(question) == head
+
+
 def test_overview_reads_every_retrieved_sentence_and_needs_the_subjects_names():
     h1 = _hit(
         "Microsoft will replace 14 million Xbox cables. The weather was cold.",
@@ -238,6 +253,7 @@ def test_overview_reads_every_retrieved_sentence_and_needs_the_subjects_names():
         "Microsoft will replace 14 million Xbox cables.",
     ]
     assert facts("Summarize what the articles say about Apple's iPod sales.", [], [h1, h2]) == []
+    assert facts("What do the articles say about Microsoft's job cuts in Windows?", [], [h1, h2]) == []
     assert found(terms("deployed")[0], set(terms("sent troops")))
 
 

@@ -45,6 +45,21 @@ def subject_terms(question: str) -> set[str]:
     return {t for t in terms(subject(question)) if t not in REQUEST_WORDS}
 
 
+_HEAD_END = re.compile(
+    r"\s(?:in|of|on|between|about|for|from|with|against|over|during|since|after|before|into|across|by|and)\s",
+    re.IGNORECASE,
+)
+
+
+def head_term(question: str) -> str | None:
+    """The subject's head noun ("Israeli AIRSTRIKES in Syria", "NORMALIZATION between Ankara and Damascus"):
+    a fact must name it, in so many words (a synonym would let "bombing" stand for "airstrikes"); None when it is a request word ("Iran's role in ...") or there is no subject."""
+    subj = subject(question)
+    m = _HEAD_END.search(subj)
+    head = terms(subj[: m.start()] if m else subj)
+    return head[-1] if head and head[-1] not in REQUEST_WORDS else None
+
+
 def facts(question: str, scored: list[Scored], hits: list[Hit] | None = None) -> list[Scored]:
     """Distinct sentences about the subject from the retrieved passages, the most informative first (those
     naming the subject, long enough to state something, an article's lead), at most MAX_PER_ARTICLE from one
@@ -53,6 +68,7 @@ def facts(question: str, scored: list[Scored], hits: list[Hit] | None = None) ->
     if not want:
         return []
     names = analyse_question(subject(question))
+    head = head_term(question)
     sims = {(s.hit.source, s.start): s.sim for s in scored}
     pool = table(hits).sents if hits else []
     cands: list[tuple[float, Scored]] = []
@@ -60,7 +76,7 @@ def facts(question: str, scored: list[Scored], hits: list[Hit] | None = None) ->
         have = x.terms
         if sum(found(t, have) for t in want) < max(1, (len(want) + 1) // 2):
             continue
-        if not names_present(names, have):
+        if not names_present(names, have) or (head is not None and head not in have):
             continue
         score = (
             sum(found(t, have) for t in want) / len(want)
