@@ -296,3 +296,16 @@ def test_how_questions_want_a_means_and_a_passive_by_is_no_means():
     )
     got = reason_sentences("How do ctenophores control buoyancy?", table([_hit(text)]), idf)
     assert got and got[0].text.startswith("Ctenophores control their buoyancy")
+
+
+def test_a_follow_up_why_leans_on_the_earlier_questions_event():
+    text = (
+        "On 10 September, the Turkish army deployed reinforcements in Idlib. "
+        "The deployment of reinforcements in Idlib came after an intense round of clashes."
+    )
+    tab = table([_hit(text)])
+    assert reason_sentences("Why?", tab, idf) is None  # no event of its own: left to the general reader
+    got = reason_sentences(
+        "Why did they do that?", tab, idf, context="What did Turkey deploy in Idlib on 10 September?"
+    )
+    assert got and "intense round of clashes" in got[-1].text

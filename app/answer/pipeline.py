@@ -323,7 +323,9 @@ def _by_kind(kind: Kind, query: Query, hits: list[Hit], deps: Deps, warnings: li
         if said is None:
             return None
         return sentences_answer(query, said, warnings) if said else refusal(query, warnings)
-    why = reason_sentences(q, tab, idf)
+    why = reason_sentences(q, tab, idf, query.context)
+    if why is None:
+        return None
     return sentences_answer(query, why, warnings) if why else refusal(query, warnings)
 
 

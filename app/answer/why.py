@@ -13,7 +13,10 @@ from app.answer.extractive import Scored
 from app.answer.kinds import ATTRIBUTION
 from app.answer.question import analyse_question
 from app.answer.windows import IDF, Sent, Table, coverage, covers, names_present, vetoed
+from app.text.dates import MONTHS as MONTH_NAMES
 from app.text.words import terms
+
+MONTHS = frozenset(terms(" ".join(MONTH_NAMES)))
 
 STRONG_CUE = 0.3
 WEAK_CUE = 0.1
@@ -42,12 +45,17 @@ def cue_score(text: str, means: bool = False) -> float:
     return WEAK_CUE if CAUSE.search(text) else 0.0
 
 
-def reason_sentences(question: str, tab: Table, idf: IDF) -> list[Scored]:
-    """The one or two sentences that answer a why/how question; empty: the articles don't say."""
+def reason_sentences(question: str, tab: Table, idf: IDF, context: str = "") -> list[Scored] | None:
+    """The one or two sentences that answer a why/how question; empty: the articles don't say; None: the
+    question names no event ("Why?"). A follow-up's event is the earlier question's (`context`)."""
     info = analyse_question(question)
     event = event_terms(question)
+    if context:  # the earlier question's event, without its numbers and months (the new question's own)
+        event += [
+            t for t in event_terms(context) if t not in event and not t[:1].isdigit() and t not in MONTHS
+        ]
     if not event:
-        return []
+        return None
     means = question.lower().lstrip().startswith("how")
     best: tuple[float, list[Sent]] | None = None
     for s in tab.sents:
