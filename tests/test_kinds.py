@@ -177,6 +177,11 @@ def test_covers(question_terms, have, article, ok):
             "10,000m hope",
         ),
         ("On Thursday, Paris, France, was quiet.", "Paris", None),
+        (
+            "It has slowed, according to Al Jazeera’s Sinem Koseoglu.",
+            "Sinem Koseoglu",
+            "Al Jazeera’s Sinem Koseoglu",
+        ),
         ("Since 1963, the Festival of the Arts (FOTA) takes over campus.", "FOTA", "Festival of the Arts"),
         ("Economist Thomas Piketty challenges this notion.", "Thomas Piketty", "Economist"),
         (
@@ -255,6 +260,7 @@ def test_overview_reads_every_retrieved_sentence_and_needs_the_subjects_names():
     assert facts("Summarize what the articles say about Apple's iPod sales.", [], [h1, h2]) == []
     assert facts("What do the articles say about Microsoft's job cuts in Windows?", [], [h1, h2]) == []
     assert found(terms("deployed")[0], set(terms("sent troops")))
+    assert found(terms("Turkish-Russian")[0], set(terms("between Turkey and Russia")))
 
 
 @pytest.mark.parametrize(

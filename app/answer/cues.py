@@ -65,6 +65,10 @@ def same_term(a: str, b: str) -> bool:
 
 
 def found(term: str, have: Iterable[str]) -> bool:
-    """The term, or one that names the same thing, is among `have`."""
+    """The term, or one that names the same thing, is among `have`; a hyphenated one ("turkish-russian") also
+    when each of its parts is."""
     have = have if isinstance(have, (set, frozenset)) else set(have)
-    return term in have or any(same_term(term, h) for h in have)
+    if term in have or any(same_term(term, h) for h in have):
+        return True
+    parts = terms(term.replace("-", " ")) if "-" in term else []
+    return len(parts) > 1 and all(found(p, have) for p in parts)

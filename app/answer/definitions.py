@@ -119,6 +119,8 @@ def define(subject: str, tab: Table) -> Definition | None:
                 found_any.append((1, Definition(s, s.start + a, s.start + post[1])))
             elif pre is not None:
                 end = pre + len(s.text[pre : m.start()].rstrip())
+                if s.text[pre:end].endswith(("'s", "’s")):
+                    end = m.end()  # "Al Jazeera's": the employer says who, with the name it qualifies
                 found_any.append((2, Definition(s, s.start + pre, s.start + end)))
     if not found_any:
         return None
