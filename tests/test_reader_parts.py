@@ -70,7 +70,7 @@ def test_numbers_and_names_missing(question, sentence, numbers, names):
         ("What was the reason for the delay?", Kind.REASON),
         ("How many soldiers died?", Kind.FACTOID),
         ("How much did it cost?", Kind.FACTOID),
-        ("Who is Hakan Fidan?", Kind.FACTOID),
+        ("Who is Hakan Fidan?", Kind.DEFINE),
         ("What did Erdogan say about Idlib?", Kind.SAID),
         ("What did the ministry say?", Kind.SAID),
         ("Is Turkey sending troops?", Kind.YESNO),

@@ -40,6 +40,21 @@ def short_answer(query: Query, choice: Choice, warnings: list[str]) -> Answer:
     )
 
 
+def words_answer(query: Query, sentence: Scored, start: int, end: int, warnings: list[str]) -> Answer:
+    """A few words of the sentence (absolute offsets start:end) as the answer, cited to the whole sentence."""
+    h = sentence.hit
+    words = clean_span(h.text[start - h.start : end - h.start])
+    c = Citation.of(1, h, sentence.start, sentence.end)
+    return Answer(
+        question=query.question,
+        answer=f"{words} [1]",
+        refused=False,
+        mode="extractive",
+        citations=[c],
+        warnings=warnings,
+    )
+
+
 def sentences_answer(query: Query, chosen: list[Scored], warnings: list[str], prefix: str = "") -> Answer:
     """Chosen sentences, adjacent ones of a passage cited together, each group followed by its [n]."""
     citations: list[Citation] = []

@@ -11,24 +11,37 @@ from typing import TYPE_CHECKING, Any
 
 from app.answer.answerability import MODELS, AnswerabilityModel
 from app.answer.choose import SpanReader, choose
-from app.answer.compose import refusal, sentences_answer, short_answer
+from app.answer.compose import refusal, sentences_answer, short_answer, words_answer
 from app.answer.current import prefer_newest
+from app.answer.definitions import define
 from app.answer.extractive import Scored, score_sentences, select
 from app.answer.finish import finish
-from app.answer.kinds import SHORT_KINDS, Kind, asks_for_one, question_kind
+from app.answer.kinds import (
+    SHORT_KINDS,
+    Kind,
+    asks_for_a_person,
+    asks_for_one,
+    definition_subject,
+    question_kind,
+)
 from app.answer.outlets import asked_outlet, rival_figures
 from app.answer.overview import facts, subject
-from app.answer.question import analyse_question
+from app.answer.question import NAME, analyse_question
 from app.answer.retrieval import Retriever
+from app.answer.said import said_sentences
 from app.answer.signals import yes_or_no
 from app.answer.timeline import asks_for_timeline, build_timeline, timeline_answer
 from app.answer.timeq import TimeWindow, narrow, strip_time, time_window
+from app.answer.why import reason_sentences
+from app.answer.windows import table
+from app.answer.yesno import states
 from app.core.errors import LOCAL_NO_ANSWER, BadHistory, BadQuestion, IndexMissing
 from app.core.protocols import Embedder
 from app.core.settings import Settings
 from app.core.types import REFUSAL, Answer, Hit, Query
 from app.store.chroma import Store
 from app.store.embeddings import build_embedder, embedder_identity
+from app.text.words import terms
 
 if TYPE_CHECKING:  # the OpenAI client is imported only when a model is configured
     from app.answer.llm import LLMEngine
@@ -328,8 +341,11 @@ def extractive_answer(
         return sentences_answer(query, chosen, warnings) if chosen else refusal(query, warnings)
     kind = question_kind(query.question)
     if kind is Kind.OVERVIEW:
-        found = facts(query.question, scored)
+        found = facts(query.question, scored, hits)
         return sentences_answer(query, found, warnings) if found else refusal(query, warnings)
+    by_kind = _by_kind(kind, query, hits, deps, warnings)
+    if by_kind is not None:
+        return by_kind
     rules_pick = next((s for s in scored if s.answerable), None) if picked else None
     choices = choose(
         query, hits, scored, deps.answerability, deps.reader, settings.reader_passages, rules_pick
@@ -337,6 +353,8 @@ def extractive_answer(
     if not choices:
         return refusal(query, warnings)
     best = choices[0]
+    if asks_for_a_person(query.question) and not _names_someone(best.sentence.text, query.question):
+        return refusal(query, warnings)  # "Who is the minister who ...?" and the sentence names no one
     rivals = rival_figures(query.question, scored, [best.sentence])
     if len(rivals) > 1:  # two outlets count the asked-about thing differently: show both, never one
         return sentences_answer(query, rivals, warnings)
@@ -345,11 +363,47 @@ def extractive_answer(
     if kind in SHORT_KINDS and one and best.span_text and 0 < span_words <= settings.short_answer_max_words:
         return short_answer(query, best, warnings)
     if kind is Kind.YESNO:
+        if not states(query.question, best.sentence, table(hits)):
+            return refusal(query, warnings)  # yes or no only when a sentence states it
         return sentences_answer(
             query, [best.sentence], warnings, prefix=yes_or_no(query.question, best.sentence.text)
         )
     others = picked + [c.sentence for c in choices[1:]]
     return sentences_answer(query, _one_or_two(best.sentence, others), warnings)
+
+
+def _by_kind(kind: Kind, query: Query, hits: list[Hit], deps: Deps, warnings: list[str]) -> Answer | None:
+    """The answer of a why/how, what-did-X-say or who-is question from its own finder (why.py, said.py,
+    definitions.py); None leaves the question to the general reader."""
+    if kind not in {Kind.REASON, Kind.SAID, Kind.DEFINE}:
+        return None
+    q = query.question
+    tab = table(hits)
+    idf = deps.retriever.keyword.idf
+    if kind is Kind.DEFINE:
+        subject = definition_subject(q)
+        found = define(subject, tab) if subject else None
+        if found is None:
+            return None
+        return words_answer(query, found.sentence.scored(1.0), found.start, found.end, warnings)
+    if kind is Kind.SAID:
+        said = said_sentences(q, tab, idf)
+        if said is None:
+            return None
+        return sentences_answer(query, said, warnings) if said else refusal(query, warnings)
+    why = reason_sentences(q, tab, idf, query.context)
+    if why is None:
+        return None
+    return sentences_answer(query, why, warnings) if why else refusal(query, warnings)
+
+
+def _names_someone(sentence: str, question: str) -> bool:
+    """The sentence holds a name of two or more words (not at its start) that the question doesn't."""
+    asked = set(terms(question))
+    return any(
+        m.start() > 0 and len(m.group(0).split()) >= 2 and set(terms(m.group(0))) - asked
+        for m in NAME.finditer(sentence)
+    )
 
 
 def _one_or_two(best: Scored, others: list[Scored]) -> list[Scored]:
