@@ -7,6 +7,7 @@ this module loads whatever path it is given.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import threading
@@ -28,6 +29,16 @@ RAM_CACHE_BYTES = 512 << 20  # prompt states kept for prefix reuse across interl
 _models: dict[tuple[Any, ...], Any] = {}
 _load_lock = threading.Lock()
 _run_lock = threading.Lock()  # one generation at a time in this process, whatever the model
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free the model while the interpreter still works (llama_cpp's __del__ at shutdown finds its C library
+    already torn down and prints a TypeError)."""
+    for llm in _models.values():
+        with contextlib.suppress(Exception):
+            llm.close()
+    _models.clear()
 
 
 def _describe(e: BaseException) -> str:
