@@ -52,6 +52,7 @@ REPORT_ARTICLES = {
     "warsaw",
 }
 SEED = 13
+READER_FILE = ROOT / "models" / "reader" / "reader.int8.onnx"
 # Our own news question sets over the seeds, used to choose the policy's bars (never the dev set or the
 # reader set, which report).
 NEWS_SETS = [ROOT / "tests" / "questions_extra.jsonl", ROOT / "tests" / "questions_extra2.jsonl"]
@@ -138,6 +139,8 @@ def collect(rows: list[dict], index: Path, use_reader: bool, cache: Path) -> lis
                     spans[s.hit.id].text if c.reader_in_sentence else None
                     for s, c in zip(scored, cands, strict=True)
                 ],
+                "span_score": [c.reader_score for c in cands],  # the reader's, whatever the features
+                "span_prob": [c.reader_prob for c in cands],
                 "golds": [a for g in r.get("expect", []) for a in g],
                 "texts": [s.text for s in scored],
                 "question": r["question"],
@@ -293,8 +296,8 @@ def span_rows(items: list[dict]) -> list[dict]:
                         it["question"],
                         info,
                         sp,
-                        x["reader_score"],
-                        x["reader_prob"],
+                        it["span_score"][i],
+                        it["span_prob"][i],
                         x["sim"],
                         x["coverage"],
                         bool(x["pinpoint"]),
@@ -419,6 +422,8 @@ def main() -> int:
                     "file": "../shared/eval/squad2/train.jsonl",
                     "sha256": data_hash,
                     "questions": len(rows),
+                    # the span reader whose reads (features, spans) these weights were fitted on
+                    "reader_sha256": hashlib.sha256(READER_FILE.read_bytes()).hexdigest(),
                 },
                 "cross_validated": {
                     k: {m: round(float(x), 4) for m, x in cv[k].items()}

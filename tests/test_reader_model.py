@@ -162,3 +162,41 @@ def test_runtime_imports_no_torch() -> None:
         "bad = [m for m in ('torch', 'transformers') if m in sys.modules]; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+ANSWERABILITY = {
+    "answerability.json": ["--reader", "--every", "2"],  # as `make train-answerability` builds them
+    "answerability-fast.json": [],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ANSWERABILITY))
+def test_answerability_files_record_their_data_and_reader(name: str) -> None:
+    data = json.loads((ROOT / "models" / name).read_text())
+    assert data["trained_on"]["reader_sha256"] == CONFIG["sha256"] == sha256(MODEL_DIR / CONFIG["model_file"])
+    if TRAIN_FILE.exists():
+        assert data["trained_on"]["sha256"] == sha256(TRAIN_FILE)
+    assert 0 < data["span"]["bar"] <= 1 and data["span"]["questions"] > 500
+
+
+@pytest.mark.slow  # minutes from cold (an index of the 17 articles, the reader over 2,778 questions)
+@pytest.mark.skipif(not TRAIN_FILE.exists(), reason="shared/eval/squad2 is not beside the repo")
+def test_retraining_reproduces_the_shipped_answerability_model(tmp_path: Path) -> None:
+    """scripts/train_answerability.py is deterministic given the data and the reader: the shipped weights are
+    what it writes (within rounding noise)."""
+    name = "answerability.json"
+    out = tmp_path / name
+    subprocess.run(
+        [sys.executable, "scripts/train_answerability.py", *ANSWERABILITY[name], "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    got, shipped = json.loads(out.read_text()), json.loads((ROOT / "models" / name).read_text())
+    assert got["features"] == shipped["features"] and got["trained_on"] == shipped["trained_on"]
+    for key in ("mean", "scale", "coef"):
+        assert got[key] == pytest.approx(shipped[key], abs=1e-3), key
+    for key in ("intercept", "threshold", "veto", "rescue"):
+        assert got[key] == pytest.approx(shipped[key], abs=1e-3), key
+    assert got["span"]["coef"] == pytest.approx(shipped["span"]["coef"], abs=1e-3)
+    assert got["span"]["bar"] == pytest.approx(shipped["span"]["bar"], abs=0.011)
