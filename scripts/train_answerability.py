@@ -296,6 +296,7 @@ def span_rows(items: list[dict]) -> list[dict]:
                         it["question"],
                         info,
                         sp,
+                        it["texts"][i],
                         it["span_score"][i],
                         it["span_prob"][i],
                         x["sim"],

@@ -251,6 +251,9 @@ def test_heuristic_span(question, sentence, span):
     assert (sentence[found[0] : found[1]] if found else None) == span
 
 
+SENTENCE = "one two three four five six seven eight nine ten"
+
+
 @pytest.mark.parametrize(
     ("question", "span", "words", "digit", "capital", "repeats"),
     [
@@ -274,7 +277,7 @@ def test_span_features(question, span, words, digit, capital, repeats):
     x = dict(
         zip(
             SPAN_FEATURES,
-            span_features(question, analyse_question(question), span, 2.0, 0.7, 0.5, 0.8, True),
+            span_features(question, analyse_question(question), span, SENTENCE, 2.0, 0.7, 0.5, 0.8, True),
             strict=True,
         )
     )
@@ -282,6 +285,7 @@ def test_span_features(question, span, words, digit, capital, repeats):
     assert (x["span_has_digit"], x["span_capitalised"]) == (digit, capital)
     assert x["span_question_terms"] == pytest.approx(repeats)
     assert x["span_repeats_question"] == float(repeats > 0)
+    assert x["span_sentence_share"] == pytest.approx(words / len(SENTENCE.split()))
     assert (x["reader_score"], x["reader_prob"], x["sim"], x["coverage"], x["pinpoint"]) == (
         2.0,
         0.7,

@@ -106,6 +106,7 @@ SPAN_FEATURES = (
     "span_capitalised",
     "span_question_terms",
     "span_repeats_question",
+    "span_sentence_share",
     "sim",
     "coverage",
     "pinpoint",
@@ -117,6 +118,7 @@ def span_features(
     question: str,
     info: QuestionInfo,
     span: str,
+    sentence: str,
     score: float,
     prob: float,
     sim: float,
@@ -137,6 +139,7 @@ def span_features(
         float(span.strip()[:1].isupper()),
         repeated / max(len(span_terms), 1),
         float(repeated > 0),
+        len(span_words) / max(len(sentence.split()), 1),  # near 1: the reader found no crisp answer
         sim,
         coverage,
         float(pinpoint),

@@ -167,7 +167,9 @@ def _span(
     if sp is None or not _span_in(s, sp):
         return None
     if model.span is not None:
-        x = span_features(query.question, c.info, sp.text, sp.score, sp.prob, c.sim, c.coverage, c.pinpoint)
+        x = span_features(
+            query.question, c.info, sp.text, s.text, sp.score, sp.prob, c.sim, c.coverage, c.pinpoint
+        )
         if model.span.probability(x) < model.span.bar:
             return None
     return sp
