@@ -338,8 +338,8 @@ def span_value(rows: list[dict], probs: np.ndarray, bar: float) -> dict[str, flo
 
 def span_model(items: list[dict], news: list[dict], folds: int = 5) -> dict:
     """The span decision, fitted on the SQuAD rows; its bar chosen on out-of-fold probabilities (leave articles
-    out) to maximise answer found + token F1, weighted equally, among the bars that keep our news sets'
-    answers."""
+    out) to maximise answer found + token F1, weighted equally. Our news sets have too few such questions (13)
+    to choose on; their figures are reported."""
     rows, news_rows = span_rows(items), span_rows(news)
     articles = sorted({r["article"] for r in rows})
     oof = np.zeros(len(rows))
@@ -360,11 +360,11 @@ def span_model(items: list[dict], news: list[dict], folds: int = 5) -> dict:
         v = span_value(rows, oof, t)
         return v["answer"] + v["f1"]
 
-    # Like the veto and rescue bars, the span bar keeps our news sets' figure: no news question whose sentence
-    # holds the answer may lose it to a wrong span (a short wrong answer is worse than a long right one).
-    keeps_news = [t for t in grid if span_value(news_rows, news_probs, t)["answer"] >= 1.0] or [1.01]
-    bar = max(keeps_news, key=objective)
-    unconstrained = max(grid, key=objective)
+    bar = max(grid, key=objective)
+    # for comparison: the best bar that keeps every answer of our news sets (far fewer spans)
+    keeps_news = max(
+        [t for t in grid if span_value(news_rows, news_probs, t)["answer"] >= 1.0] or [1.01], key=objective
+    )
     return {
         "features": list(SPAN_FEATURES),
         "mean": [round(float(v), 6) for v in mean],
@@ -375,9 +375,9 @@ def span_model(items: list[dict], news: list[dict], folds: int = 5) -> dict:
         "questions": len(rows),
         "cross_validated": {
             "chosen": {k: round(v, 4) for k, v in span_value(rows, oof, bar).items()},
-            "best_for_squad_alone": {
-                "bar": round(unconstrained, 4),
-                **{k: round(v, 4) for k, v in span_value(rows, oof, unconstrained).items()},
+            "keeping_news_answers": {
+                "bar": round(keeps_news, 4),
+                **{k: round(v, 4) for k, v in span_value(rows, oof, keeps_news).items()},
             },
             "always_span": {k: round(v, 4) for k, v in span_value(rows, oof, 0.0).items()},
             "never_span": {k: round(v, 4) for k, v in span_value(rows, oof, 1.01).items()},

@@ -16,6 +16,7 @@ from app.answer.extractive import Scored
 from app.answer.kinds import SHORT_KINDS, asks_for_one, question_kind
 from app.answer.question import analyse_question
 from app.answer.spans import heuristic_span
+from app.answer.weights import WEIGHTS, Weights
 from app.core.types import Hit, Query
 
 
@@ -139,7 +140,7 @@ def choose(
     else:
         ranked = [j for j in ranked if probs[j] >= model.threshold or j == ranked[0]]
     i = ranked[0]  # only the answering sentence may give its answer in a few words
-    sp = _span(query, scored[i], cands[i], spans, model, reader)
+    sp = _span(query, scored[i], scored, cands[i], spans, model, reader)
     return [_choice(scored[i], cands[i], float(probs[i]), sp)] + [
         _choice(scored[j], cands[j], float(probs[j]), None) for j in ranked[1:]
     ]
@@ -150,16 +151,29 @@ def wants_span(question: str, c: Candidate) -> bool:
     return question_kind(question) in SHORT_KINDS and asks_for_one(question, c.info.answer_type)
 
 
+def continued(s: Scored, scored: list[Scored], w: Weights = WEIGHTS) -> bool:
+    """The rules would continue the sentence with the next one of its passage (a lead that is not a pinpoint
+    answer, followed by its details): the answer is two sentences, and a span of the first is not all of it."""
+    return any(
+        t.hit.id == s.hit.id
+        and t.rank == s.rank + 1
+        and (not s.pinpoint or t.covers - s.covers)
+        and t.score >= s.score * w.continuation_bar
+        for t in scored
+    )
+
+
 def _span(
     query: Query,
     s: Scored,
+    scored: list[Scored],
     c: Candidate,
     spans: dict[str, SpanLike],
     model: AnswerabilityModel,
     reader: SpanReader | None,
 ) -> SpanLike | None:
     """The reader's span inside the chosen sentence when the span model finds it likely to be the answer."""
-    if reader is None or not wants_span(query.question, c):
+    if reader is None or not wants_span(query.question, c) or continued(s, scored):
         return None
     sp = spans.get(s.hit.id)
     if sp is None and not model.uses_reader:  # the fast tier reads the chosen passage only
