@@ -355,3 +355,26 @@ def test_choose_gives_the_span_when_the_span_model_says_so(question, span_interc
     if expected:
         assert (" " * 10 + text)[best.span_start : best.span_end] == expected
     assert reader.calls == (0 if "Why" in question else 1)  # the fast tier reads the chosen passage only
+
+
+@pytest.mark.parametrize(
+    ("pinpoint", "next_score", "next_covers", "continues"),
+    [
+        (False, 0.5, frozenset(), True),  # a lead that is no pinpoint answer, then its details
+        (False, 0.1, frozenset(), False),  # the next sentence is off the subject
+        (True, 0.5, frozenset(), False),  # a pinpoint answer stands alone...
+        (True, 0.5, frozenset({"milaya"}), True),  # ...unless the next adds a term of the question
+    ],
+)
+def test_continued_sentence_gets_no_span(pinpoint, next_score, next_covers, continues):
+    from dataclasses import replace
+
+    from app.answer.choose import continued
+
+    h = _hit("Turkey deployed reinforcements. Twenty vehicles crossed near Milaya.")
+    lead = replace(_scored(h, "Turkey deployed reinforcements."), pinpoint=pinpoint)
+    nxt = replace(
+        _scored(h, "Twenty vehicles crossed near Milaya.", score=next_score, rank=1), covers=next_covers
+    )
+    assert continued(lead, [lead, nxt]) is continues
+    assert not continued(nxt, [lead, nxt])
