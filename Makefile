@@ -54,7 +54,7 @@ include Makefile.train
 train-answerability: setup
 	$(BIN)/pip install -q -e '.[dev,train]'
 	nice -n 10 $(BIN)/python scripts/train_answerability.py --out models/answerability-fast.json
-	nice -n 10 $(BIN)/python scripts/train_answerability.py --reader --out models/answerability.json
+	nice -n 10 $(BIN)/python scripts/train_answerability.py --reader --every 2 --out models/answerability.json
 
 train: train-reader train-answerability
 

@@ -23,6 +23,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +32,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.answer.answerability import FEATURES, feature_vector  # noqa: E402
+from app.answer.answerability import FEATURES, SPAN_FEATURES, Candidate, feature_vector, span_features  # noqa: E402
 from app.answer.choose import candidates  # noqa: E402
 from app.answer.extractive import score_sentences, select  # noqa: E402
+from app.answer.kinds import SHORT_KINDS, asks_for_one, question_kind  # noqa: E402
 from app.answer.pipeline import condense, load_deps  # noqa: E402
+from app.answer.question import analyse_question  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.ingest import ingest  # noqa: E402
 from app.store.embeddings import build_embedder  # noqa: E402
@@ -48,6 +52,7 @@ REPORT_ARTICLES = {
     "warsaw",
 }
 SEED = 13
+READER_FILE = ROOT / "models" / "reader" / "reader.int8.onnx"
 # Our own news question sets over the seeds, used to choose the policy's bars (never the dev set or the
 # reader set, which report).
 NEWS_SETS = [ROOT / "tests" / "questions_extra.jsonl", ROOT / "tests" / "questions_extra2.jsonl"]
@@ -72,15 +77,39 @@ def questions() -> list[dict]:
     return rows
 
 
-def collect(rows: list[dict], index: Path, use_reader: bool, cache: Path) -> list[dict]:
-    """Per question: candidate features, labels and the article, from the real pipeline."""
-    settings = Settings(index_dir=index)
-    deps = load_deps(settings)
-    reader = None
-    if use_reader:
+class CachedReader:
+    """The span reader with its answers kept per (question, passage) in a file named by the model's hash, so a
+    change of features or model does not mean reading every passage again."""
+
+    def __init__(self, path: Path) -> None:
         from app.answer.reader import SpanReader
 
-        reader = SpanReader(threads=settings.reader_threads)
+        self.reader = SpanReader(threads=Settings().reader_threads)
+        self.path = path.with_name(f"{path.stem}-{self.reader.config.get('sha256', '')[:12]}.pkl")
+        self.cache: dict = pickle.loads(self.path.read_bytes()) if self.path.exists() else {}
+
+    def read(self, question: str, passages: list[str]) -> list:
+        todo = [p for p in passages if (question, p) not in self.cache]
+        if todo:
+            for p, sp in zip(todo, self.reader.read(question, todo), strict=True):
+                self.cache[(question, p)] = sp
+        return [self.cache[(question, p)] for p in passages]
+
+    def save(self) -> None:
+        self.path.write_bytes(pickle.dumps(self.cache))
+
+
+def without_reader(c: Candidate) -> Candidate:
+    """The candidate as the fast tier sees it: no span reader signals."""
+    return replace(c, reader_score=0.0, reader_prob=0.0, reader_in_sentence=False, reader_best_here=False)
+
+
+def collect(rows: list[dict], index: Path, use_reader: bool, cache: Path) -> list[dict]:
+    """Per question: candidate features, labels and the article, from the real pipeline."""
+    settings = Settings(index_dir=index, reader="rules")  # the shipped models are not needed to retrain them
+    deps = load_deps(settings)
+    # The reader always reads (its spans train the span decision); its signals are features only with --reader.
+    reader = CachedReader(cache.with_name(f"read-{cache.stem}"))
     scored_cache: dict[str, list] = pickle.loads(cache.read_bytes()) if cache.exists() else {}
     out = []
     t = time.time()
@@ -93,7 +122,7 @@ def collect(rows: list[dict], index: Path, use_reader: bool, cache: Path) -> lis
             qvec = deps.retriever.embed_query(q.standalone)
             scored = score_sentences(q, hits, deps.embedder, deps.retriever.keyword, settings, qvec)
             scored_cache[r["id"]] = (hits, scored)
-        cands, _ = candidates(q, hits, scored, reader, settings.reader_passages)
+        cands, spans = candidates(q, hits, scored, reader, settings.reader_passages)
         picked = select(scored, settings)
         rule = next((i for i, s in enumerate(scored) if s.answerable), -1) if picked else -1
         golds = [norm(a) for g in r.get("expect", []) for a in g]
@@ -102,14 +131,26 @@ def collect(rows: list[dict], index: Path, use_reader: bool, cache: Path) -> lis
             {
                 "article": r["article"],
                 "answerable": r.get("answerable", True) is not False,
-                "x": [feature_vector(c) for c in cands],
+                "x": [feature_vector(c if use_reader else without_reader(c)) for c in cands],
                 "y": labels,
                 "rule": rule,
+                # the short answer each candidate would give: the reader's span when it lies in the sentence
+                "span": [
+                    spans[s.hit.id].text if c.reader_in_sentence else None
+                    for s, c in zip(scored, cands, strict=True)
+                ],
+                "span_score": [c.reader_score for c in cands],  # the reader's, whatever the features
+                "span_prob": [c.reader_prob for c in cands],
+                "golds": [a for g in r.get("expect", []) for a in g],
+                "texts": [s.text for s in scored],
+                "question": r["question"],
             }
         )
         if n % 500 == 0:
             print(f"  {n}/{len(rows)} questions, {time.time() - t:.0f}s", flush=True)
     cache.write_bytes(pickle.dumps(scored_cache))
+    if reader is not None:
+        reader.save()
     return out
 
 
@@ -216,6 +257,137 @@ def cross_validate(items: list[dict], news: list[dict], folds: int = 5) -> dict:
     }
 
 
+def squad_f1(pred: str, gold: str) -> float:
+    """SQuAD token F1 (the shared scorer's)."""
+
+    def toks(t: str) -> list[str]:
+        return re.sub(r"\b(a|an|the)\b", " ", re.sub(r"[^\w\s]", "", t.lower())).split()
+
+    p, g = toks(pred), toks(gold)
+    same = sum((Counter(p) & Counter(g)).values())
+    if not same:
+        return 0.0
+    return 2 * same / (len(p) + len(g))
+
+
+def span_rows(items: list[dict]) -> list[dict]:
+    """For the span decision: per answerable question that wants a few words, the first candidate sentence
+    holding the answer in which the reader found a span; labelled by whether the span holds a gold answer.
+    Also what each choice would score (answer found, token F1), to choose the bar."""
+    out = []
+    for it in items:
+        if not it["answerable"] or not it["golds"]:
+            continue
+        info = analyse_question(it["question"])
+        for i, (y, sp) in enumerate(zip(it["y"], it["span"], strict=True)):
+            if not y or sp is None:
+                continue
+            x = dict(zip(FEATURES, it["x"][i], strict=True))
+            if not (
+                question_kind(it["question"]) in SHORT_KINDS
+                and asks_for_one(it["question"], info.answer_type)
+            ):
+                break
+            golds = [norm(g) for g in it["golds"] if norm(g)]
+            out.append(
+                {
+                    "article": it["article"],
+                    "x": span_features(
+                        it["question"],
+                        info,
+                        sp,
+                        it["texts"][i],
+                        it["span_score"][i],
+                        it["span_prob"][i],
+                        x["sim"],
+                        x["coverage"],
+                        bool(x["pinpoint"]),
+                    ),
+                    "ok": int(any(g in norm(sp) for g in golds)),
+                    "f1_span": max(squad_f1(sp, g) for g in it["golds"]),
+                    "f1_sentence": max(squad_f1(it["texts"][i], g) for g in it["golds"]),
+                }
+            )
+            break
+    return out
+
+
+def fit_span(rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.asarray([r["x"] for r in rows], dtype=np.float64)
+    y = np.asarray([r["ok"] for r in rows])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    m = LogisticRegression(C=0.5, max_iter=2000, random_state=SEED).fit((x - mean) / scale, y)
+    return mean, scale, m.coef_[0], float(m.intercept_[0])
+
+
+def span_value(rows: list[dict], probs: np.ndarray, bar: float) -> dict[str, float]:
+    """Answer found and token F1 over these questions when the span is given at or above `bar` (else the
+    sentence, which holds the answer)."""
+    use = probs >= bar
+    return {
+        "span_share": float(use.mean()),
+        "answer": float(np.mean([r["ok"] if u else 1 for r, u in zip(rows, use, strict=True)])),
+        "f1": float(
+            np.mean([r["f1_span"] if u else r["f1_sentence"] for r, u in zip(rows, use, strict=True)])
+        ),
+    }
+
+
+def span_model(items: list[dict], news: list[dict], folds: int = 5) -> dict:
+    """The span decision, fitted on the SQuAD rows; its bar chosen on out-of-fold probabilities (leave articles
+    out) to maximise answer found + token F1, weighted equally. Our news sets have too few such questions (13)
+    to choose on; their figures are reported."""
+    rows, news_rows = span_rows(items), span_rows(news)
+    articles = sorted({r["article"] for r in rows})
+    oof = np.zeros(len(rows))
+    for k in range(folds):
+        held = set(articles[k::folds])
+        train = [r for r in rows if r["article"] not in held]
+        idx = [i for i, r in enumerate(rows) if r["article"] in held]
+        mean, scale, coef, b = fit_span(train)
+        x = np.asarray([rows[i]["x"] for i in idx], dtype=np.float64)
+        oof[idx] = 1 / (1 + np.exp(-(((x - mean) / scale) @ coef + b)))
+    grid = [float(t) for t in np.linspace(0.0, 1.0, 101)] + [1.01]
+
+    mean, scale, coef, b = fit_span(rows)
+    xn = np.asarray([r["x"] for r in news_rows], dtype=np.float64).reshape(-1, len(SPAN_FEATURES))
+    news_probs = 1 / (1 + np.exp(-(((xn - mean) / scale) @ coef + b)))
+
+    def objective(t: float) -> float:
+        v = span_value(rows, oof, t)
+        return v["answer"] + v["f1"]
+
+    bar = max(grid, key=objective)
+    # for comparison: the best bar that keeps every answer of our news sets (far fewer spans)
+    keeps_news = max(
+        [t for t in grid if span_value(news_rows, news_probs, t)["answer"] >= 1.0] or [1.01], key=objective
+    )
+    return {
+        "features": list(SPAN_FEATURES),
+        "mean": [round(float(v), 6) for v in mean],
+        "scale": [round(float(v), 6) for v in scale],
+        "coef": [round(float(v), 6) for v in coef],
+        "intercept": round(b, 6),
+        "bar": round(bar, 4),
+        "questions": len(rows),
+        "cross_validated": {
+            "chosen": {k: round(v, 4) for k, v in span_value(rows, oof, bar).items()},
+            "keeping_news_answers": {
+                "bar": round(keeps_news, 4),
+                **{k: round(v, 4) for k, v in span_value(rows, oof, keeps_news).items()},
+            },
+            "always_span": {k: round(v, 4) for k, v in span_value(rows, oof, 0.0).items()},
+            "never_span": {k: round(v, 4) for k, v in span_value(rows, oof, 1.01).items()},
+            "news_chosen": {k: round(v, 4) for k, v in span_value(news_rows, news_probs, bar).items()},
+            "news_never_span": {k: round(v, 4) for k, v in span_value(news_rows, news_probs, 1.01).items()},
+            "news_questions": len(news_rows),
+        },
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reader", action="store_true", help="include the span reader's features")
@@ -235,8 +407,12 @@ def main() -> int:
     seeds_index = args.work / "seeds-index"
     ingest([ROOT / "seeds"], Settings(index_dir=seeds_index), build_embedder(Settings(index_dir=seeds_index)))
     news = collect(news_rows, seeds_index, args.reader, args.work / "news-scored.pkl")
+    # the collected features, for experiments with other models
+    tag = f"{'reader' if args.reader else 'fast'}-{args.every}"
+    (args.work / f"items-{tag}.pkl").write_bytes(pickle.dumps({"squad": items, "news": news}))
     cv = cross_validate(items, news)
     mean, scale, coef, intercept = fit(items)
+    span = span_model(items, news)
     data_hash = hashlib.sha256((SQUAD / "train.jsonl").read_bytes()).hexdigest()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
@@ -251,10 +427,13 @@ def main() -> int:
                 "veto": round(cv["veto"], 4),
                 "rescue": round(cv["rescue"], 4),
                 "reader": bool(args.reader),
+                "span": span,
                 "trained_on": {
                     "file": "../shared/eval/squad2/train.jsonl",
                     "sha256": data_hash,
                     "questions": len(rows),
+                    # the span reader whose reads (features, spans) these weights were fitted on
+                    "reader_sha256": hashlib.sha256(READER_FILE.read_bytes()).hexdigest(),
                 },
                 "cross_validated": {
                     k: {m: round(float(x), 4) for m, x in cv[k].items()}
@@ -272,7 +451,9 @@ def main() -> int:
         + "\n",
         encoding="utf-8",
     )
-    print(json.dumps({k: v for k, v in cv.items()}, default=float, indent=1))
+    print(
+        json.dumps({**cv, "span": span["cross_validated"], "span_bar": span["bar"]}, default=float, indent=1)
+    )
     return 0
 
 

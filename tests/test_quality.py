@@ -44,7 +44,7 @@ SEED_SETS = [
     # time-filtered, current/latest, timeline and several-outlet questions (ours)
     (ROOT / "tests" / "questions_dated.jsonl", {"answer": 0.9, "cite": 0.9, "refuse": 1.0}),
 ]
-SQUAD_FLOORS = {"answer": 0.6, "cite": 0.6, "refuse": 0.4, "false_refusal": 0.28, "f1": 0.15}
+SQUAD_FLOORS = {"answer": 0.6, "cite": 0.6, "refuse": 0.45, "false_refusal": 0.28, "f1": 0.19}
 
 
 def score(questions: Path, answers: Path, docs: Path) -> dict[str, float]:

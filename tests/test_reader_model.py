@@ -40,7 +40,7 @@ CASES = [
         "How many people were injured when the bridge collapsed?",
         "A road bridge over the river Tavy collapsed on Sunday evening. Police said 14 people were injured, two of "
         "them seriously, and that divers were searching the water for a missing car.",
-        "14",
+        ("14", "14 people"),
     ),
     (
         "When will the new stadium in Leeds open?",
@@ -69,38 +69,65 @@ CASES = [
 ]
 
 
-def test_spans_and_no_answer(reader: SpanReader) -> None:
-    """Most answerable cases get their exact span, and every passage that holds no answer scores below every
-    one that does (the shipped model is small: span F1 0.30 on held-out SQuAD articles, see DATA_CARD.md)."""
-    right, answerable, unanswerable = 0, [], []
-    for question, passage, expected in CASES:
-        (span,) = reader.read(question, [passage])
-        assert isinstance(span, Span)
-        assert span.text == passage[span.start : span.end]
-        assert 0.0 <= span.prob <= 1.0
-        if expected is None:
-            unanswerable.append(span.score)
-        else:
-            answerable.append(span.score)
-            right += span.text.strip(" .,") == expected
-    assert right >= 3, right
-    assert max(unanswerable) < min(answerable), (unanswerable, answerable)
+ANSWERS = [c for c in CASES if c[2] is not None]
+NON_ANSWERS = [c for c in CASES if c[2] is None]
 
 
-@pytest.mark.xfail(
-    reason="padded batches shift the int8 model's scores a little; a span can differ", strict=False
+KNOWN_MISSES = {
+    # the shipped model picks the retiring executive (Tom Reddy): a real weakness, kept visible
+    "Who was appointed chief executive of Norvale Energy?": "picks the replaced executive, not the appointee",
+}
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "expected"),
+    [
+        pytest.param(*c, marks=pytest.mark.xfail(reason=KNOWN_MISSES[c[0]], strict=False))
+        if c[0] in KNOWN_MISSES
+        else c
+        for c in ANSWERS
+    ],
 )
+def test_finds_the_answer_span(
+    reader: SpanReader, question: str, passage: str, expected: str | tuple[str, ...]
+) -> None:
+    (span,) = reader.read(question, [passage])
+    assert isinstance(span, Span)
+    assert span.text == passage[span.start : span.end]
+    assert 0.0 <= span.prob <= 1.0
+    assert span.text.strip(" .,") in ((expected,) if isinstance(expected, str) else expected), span
+    # an answering passage outscores unrelated ones for the same question
+    others = reader.read(question, [c[1] for c in NON_ANSWERS])
+    assert all(o is not None and o.score < span.score for o in others), (span, others)
+
+
+@pytest.mark.parametrize(("question", "passage", "expected"), NON_ANSWERS)
+def test_unrelated_passage_is_no_answer(
+    reader: SpanReader, question: str, passage: str, expected: None
+) -> None:
+    (span,) = reader.read(question, [passage])
+    assert span is not None and span.text == passage[span.start : span.end]
+    assert span.score < reader.threshold and span.prob < 0.5, span
+
+
 def test_batch_matches_single_reads(reader: SpanReader) -> None:
-    """One batched call (padded, reordered by length) gives the same spans as reading one passage at a time."""
-    question = "Who was appointed chief executive of Norvale Energy?"
+    """One batched call (padded, reordered by length) agrees with reading one passage at a time.
+
+    Dynamic int8 quantisation sets activation ranges per call, so scores move a little with the batch and the
+    arbitrary best span of a passage that does not answer may change; the answer and the ranking must not."""
+    question, _, answer = CASES[2]
     passages = [c[1] for c in CASES] + [""]
     batched = reader.read(question, passages)
-    assert batched[-1] is None  # nothing to read in an empty passage
-    for passage, got in zip(passages[:-1], batched[:-1], strict=True):
-        (alone,) = reader.read(question, [passage])
-        assert got is not None and alone is not None
-        assert (got.start, got.end, got.text) == (alone.start, alone.end, alone.text)
-        assert abs(got.score - alone.score) < 0.05
+    assert len(batched) == len(passages) and batched[-1] is None  # nothing to read in an empty passage
+    alone = [reader.read(question, [p])[0] for p in passages[:-1]]
+    for got, single in zip(batched[:-1], alone, strict=True):
+        assert got is not None and single is not None
+        assert abs(got.score - single.score) < 1.0
+    got2, alone2 = batched[2], alone[2]
+    assert got2 is not None and alone2 is not None
+    assert (got2.start, got2.end) == (alone2.start, alone2.end)
+    best = max((s for s in batched if s), key=lambda s: s.score)
+    assert best is batched[2] and best.text == answer
     assert reader.read(question, []) == []
 
 
@@ -135,3 +162,41 @@ def test_runtime_imports_no_torch() -> None:
         "bad = [m for m in ('torch', 'transformers') if m in sys.modules]; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+ANSWERABILITY = {
+    "answerability.json": ["--reader", "--every", "2"],  # as `make train-answerability` builds them
+    "answerability-fast.json": [],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ANSWERABILITY))
+def test_answerability_files_record_their_data_and_reader(name: str) -> None:
+    data = json.loads((ROOT / "models" / name).read_text())
+    assert data["trained_on"]["reader_sha256"] == CONFIG["sha256"] == sha256(MODEL_DIR / CONFIG["model_file"])
+    if TRAIN_FILE.exists():
+        assert data["trained_on"]["sha256"] == sha256(TRAIN_FILE)
+    assert 0 < data["span"]["bar"] <= 1 and data["span"]["questions"] > 500
+
+
+@pytest.mark.slow  # minutes from cold (an index of the 17 articles, the reader over 2,778 questions)
+@pytest.mark.skipif(not TRAIN_FILE.exists(), reason="shared/eval/squad2 is not beside the repo")
+def test_retraining_reproduces_the_shipped_answerability_model(tmp_path: Path) -> None:
+    """scripts/train_answerability.py is deterministic given the data and the reader: the shipped weights are
+    what it writes (within rounding noise)."""
+    name = "answerability.json"
+    out = tmp_path / name
+    subprocess.run(
+        [sys.executable, "scripts/train_answerability.py", *ANSWERABILITY[name], "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    got, shipped = json.loads(out.read_text()), json.loads((ROOT / "models" / name).read_text())
+    assert got["features"] == shipped["features"] and got["trained_on"] == shipped["trained_on"]
+    for key in ("mean", "scale", "coef"):
+        assert got[key] == pytest.approx(shipped[key], abs=1e-3), key
+    for key in ("intercept", "threshold", "veto", "rescue"):
+        assert got[key] == pytest.approx(shipped[key], abs=1e-3), key
+    assert got["span"]["coef"] == pytest.approx(shipped["span"]["coef"], abs=1e-3)
+    assert got["span"]["bar"] == pytest.approx(shipped["span"]["bar"], abs=0.011)

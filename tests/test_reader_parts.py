@@ -10,8 +10,17 @@ import json
 import numpy as np
 import pytest
 
-from app.answer.answerability import FEATURES, MODELS, AnswerabilityModel, Candidate, feature_vector
-from app.answer.choose import Choice
+from app.answer.answerability import (
+    FEATURES,
+    MODELS,
+    SPAN_FEATURES,
+    AnswerabilityModel,
+    Candidate,
+    SpanModel,
+    feature_vector,
+    span_features,
+)
+from app.answer.choose import Choice, choose
 from app.answer.compose import clean_span, sentences_answer, short_answer
 from app.answer.extractive import Scored
 from app.answer.kinds import Kind, question_kind
@@ -240,3 +249,132 @@ def test_heuristic_span(question, sentence, span):
 
     found = heuristic_span(sentence, analyse_question(question))
     assert (sentence[found[0] : found[1]] if found else None) == span
+
+
+SENTENCE = "one two three four five six seven eight nine ten"
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "words", "digit", "capital", "repeats"),
+    [
+        ("How many soldiers died?", "36", 1, 1.0, 0.0, 0.0),
+        ("Who led the group?", "Abu Mohammed al-Jolani", 3, 0.0, 1.0, 0.0),
+        ("What does FOTA stand for?", "Formula One Teams Association", 4, 0.0, 1.0, 0.0),
+        ("Which group led the offensive?", "the offensive", 2, 0.0, 0.0, 1.0),
+        ("When was the ceasefire signed?", "5 March 2020,", 3, 1.0, 0.0, 0.0),
+        # stems and demonyms: "deployed" repeats "deploy", "Turkish" repeats "Turkey"
+        (
+            "What did Turkey deploy in September?",
+            "the Turkish army deployed reinforcements",
+            5,
+            0.0,
+            0.0,
+            0.5,
+        ),
+    ],
+)
+def test_span_features(question, span, words, digit, capital, repeats):
+    x = dict(
+        zip(
+            SPAN_FEATURES,
+            span_features(question, analyse_question(question), span, SENTENCE, 2.0, 0.7, 0.5, 0.8, True),
+            strict=True,
+        )
+    )
+    assert x["log_span_words"] == pytest.approx(np.log1p(words))
+    assert (x["span_has_digit"], x["span_capitalised"]) == (digit, capital)
+    assert x["span_question_terms"] == pytest.approx(repeats)
+    assert x["span_repeats_question"] == float(repeats > 0)
+    assert x["span_sentence_share"] == pytest.approx(words / len(SENTENCE.split()))
+    assert (x["reader_score"], x["reader_prob"], x["sim"], x["coverage"], x["pinpoint"]) == (
+        2.0,
+        0.7,
+        0.5,
+        0.8,
+        1.0,
+    )
+
+
+class _OneSpan:
+    """A stand-in span reader: the same words in every passage it is given."""
+
+    def __init__(self, words: str) -> None:
+        self.words, self.calls = words, 0
+
+    def read(self, question, passages):
+        self.calls += 1
+        out = []
+        for p in passages:
+            i = p.find(self.words)
+            out.append(None if i < 0 else _Span(i, i + len(self.words), self.words, 1.0, 0.6))
+        return out
+
+
+class _Span:
+    def __init__(self, start, end, text, score, prob):
+        self.start, self.end, self.text, self.score, self.prob = start, end, text, score, prob
+
+
+def _model(span_intercept: float | None) -> AnswerabilityModel:
+    n = len(FEATURES)
+    span = None
+    if span_intercept is not None:
+        k = len(SPAN_FEATURES)
+        span = SpanModel(
+            mean=np.zeros(k), scale=np.ones(k), coef=np.zeros(k), intercept=span_intercept, bar=0.5
+        )
+    return AnswerabilityModel(
+        features=FEATURES,
+        mean=np.zeros(n),
+        scale=np.ones(n),
+        coef=np.zeros(n),
+        intercept=0.0,
+        threshold=0.5,
+        veto=0.1,
+        rescue=0.9,
+        span=span,
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "span_intercept", "expected"),
+    [
+        ("Who led the group?", 3.0, "Abu Mohammed al-Jolani"),  # the span model trusts the span
+        ("Who led the group?", -3.0, None),  # it does not: the sentence answers
+        ("Why does the group fight?", 3.0, None),  # a why-question never gets a few words
+        ("Who led the group?", None, "Abu Mohammed al-Jolani"),  # no span model: the reader's span
+    ],
+)
+def test_choose_gives_the_span_when_the_span_model_says_so(question, span_intercept, expected):
+    text = "The group is led by Abu Mohammed al-Jolani. It holds Idlib."
+    h = _hit(text, start=10)
+    s = _scored(h, "The group is led by Abu Mohammed al-Jolani.")
+    reader = _OneSpan("Abu Mohammed al-Jolani")
+    (best,) = choose(Query(question, question), [h], [s], _model(span_intercept), reader, 4, s)
+    assert best.sentence is s and best.span_text == expected
+    if expected:
+        assert (" " * 10 + text)[best.span_start : best.span_end] == expected
+    assert reader.calls == (0 if "Why" in question else 1)  # the fast tier reads the chosen passage only
+
+
+@pytest.mark.parametrize(
+    ("pinpoint", "next_score", "next_covers", "continues"),
+    [
+        (False, 0.5, frozenset(), True),  # a lead that is no pinpoint answer, then its details
+        (False, 0.1, frozenset(), False),  # the next sentence is off the subject
+        (True, 0.5, frozenset(), False),  # a pinpoint answer stands alone...
+        (True, 0.5, frozenset({"milaya"}), True),  # ...unless the next adds a term of the question
+    ],
+)
+def test_continued_sentence_gets_no_span(pinpoint, next_score, next_covers, continues):
+    from dataclasses import replace
+
+    from app.answer.choose import continued
+
+    h = _hit("Turkey deployed reinforcements. Twenty vehicles crossed near Milaya.")
+    lead = replace(_scored(h, "Turkey deployed reinforcements."), pinpoint=pinpoint)
+    nxt = replace(
+        _scored(h, "Twenty vehicles crossed near Milaya.", score=next_score, rank=1), covers=next_covers
+    )
+    assert continued(lead, [lead, nxt]) is continues
+    assert not continued(nxt, [lead, nxt])

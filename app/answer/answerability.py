@@ -18,6 +18,7 @@ import numpy as np
 
 from app.answer.question import QuestionInfo
 from app.answer.signals import antonym_clash, negation_mismatch, new_capitalised, numbers_missing
+from app.text.words import terms
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 ANSWER_TYPES = ("number", "date", "entity", "place", "any")
@@ -96,6 +97,87 @@ def feature_vector(c: Candidate) -> list[float]:
     ]
 
 
+# The features of the span decision: is the reader's span (inside the chosen sentence) the answer itself?
+SPAN_FEATURES = (
+    "reader_score",
+    "reader_prob",
+    "log_span_words",
+    "span_has_digit",
+    "span_capitalised",
+    "span_question_terms",
+    "span_repeats_question",
+    "span_sentence_share",
+    "sim",
+    "coverage",
+    "pinpoint",
+    *(f"type_{t}" for t in ANSWER_TYPES),
+)
+
+
+def span_features(
+    question: str,
+    info: QuestionInfo,
+    span: str,
+    sentence: str,
+    score: float,
+    prob: float,
+    sim: float,
+    coverage: float,
+    pinpoint: bool,
+) -> list[float]:
+    """What the span decision sees, in SPAN_FEATURES order: the reader's confidence, the span's shape, how much
+    of it only repeats the question's own terms (an answer is what the question lacks), and how well the
+    sentence matches."""
+    span_words = span.split()
+    span_terms, asked = terms(span), set(terms(question))
+    repeated = sum(t in asked for t in span_terms)
+    return [
+        score,
+        prob,
+        math.log1p(len(span_words)),
+        float(any(ch.isdigit() for ch in span)),
+        float(span.strip()[:1].isupper()),
+        repeated / max(len(span_terms), 1),
+        float(repeated > 0),
+        len(span_words) / max(len(sentence.split()), 1),  # near 1: the reader found no crisp answer
+        sim,
+        coverage,
+        float(pinpoint),
+        *(float(info.answer_type == t) for t in ANSWER_TYPES),
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpanModel:
+    """A logistic regression: the probability that the reader's span holds the answer; `bar` (chosen on
+    held-out articles) decides between the span and the whole sentence."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    bar: float
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SpanModel:
+        if tuple(data["features"]) != SPAN_FEATURES:
+            raise ValueError("the span model was trained on other features; retrain it with make train")
+        return cls(
+            mean=np.asarray(data["mean"], dtype=np.float64),
+            scale=np.asarray(data["scale"], dtype=np.float64),
+            coef=np.asarray(data["coef"], dtype=np.float64),
+            intercept=float(data["intercept"]),
+            bar=float(data["bar"]),
+        )
+
+    def probability(self, features: list[float]) -> float:
+        z = (
+            float((np.asarray(features, dtype=np.float64) - self.mean) / self.scale @ self.coef)
+            + self.intercept
+        )
+        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
 @dataclass(frozen=True, kw_only=True)
 class AnswerabilityModel:
     """Standardise, dot, sigmoid: the probability that each candidate sentence holds the answer."""
@@ -109,6 +191,8 @@ class AnswerabilityModel:
     veto: float  # the rules' pick is refused below this
     rescue: float  # when the rules refuse, the model's best is given at or above this
     name: str = ""
+    uses_reader: bool = False  # trained with the span reader's signals (else they are zero)
+    span: SpanModel | None = None  # when to give the reader's span rather than the sentence
 
     @classmethod
     def load(cls, path: Path) -> AnswerabilityModel:
@@ -125,6 +209,8 @@ class AnswerabilityModel:
             veto=float(data["veto"]),
             rescue=float(data["rescue"]),
             name=path.stem,
+            uses_reader=bool(data.get("reader", False)),
+            span=SpanModel.from_dict(data["span"]) if data.get("span") else None,
         )
 
     def probabilities(self, candidates: Sequence[Candidate]) -> np.ndarray:

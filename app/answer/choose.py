@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.answer.answerability import AnswerabilityModel, Candidate
+from app.answer.answerability import AnswerabilityModel, Candidate, span_features
 from app.answer.extractive import Scored
+from app.answer.kinds import SHORT_KINDS, asks_for_one, question_kind
 from app.answer.question import analyse_question
 from app.answer.spans import heuristic_span
+from app.answer.weights import WEIGHTS, Weights
 from app.core.types import Hit, Query
 
 
@@ -124,7 +126,8 @@ def choose(
     The hand-set rules' pick stands unless the model finds it unlikely (below `veto`); when the rules refuse,
     the model's best stands if it is likely enough (`rescue`). Both bars are chosen on held-out articles.
     """
-    cands, spans = candidates(query, hits, scored, reader, read_limit)
+    # a model trained without the reader's signals reads only the chosen sentence's passage (for its span)
+    cands, spans = candidates(query, hits, scored, reader if model.uses_reader else None, read_limit)
     probs = model.probabilities(cands)
     ranked = sorted((i for i, s in enumerate(scored) if not s.vetoed), key=lambda i: -probs[i])
     if rules_pick is not None:
@@ -136,18 +139,62 @@ def choose(
         return []
     else:
         ranked = [j for j in ranked if probs[j] >= model.threshold or j == ranked[0]]
-    return [_choice(scored[i], cands[i], float(probs[i]), spans, reader) for i in ranked]
+    i = ranked[0]  # only the answering sentence may give its answer in a few words
+    sp = _span(query, scored[i], scored, cands[i], spans, model, reader)
+    return [_choice(scored[i], cands[i], float(probs[i]), sp)] + [
+        _choice(scored[j], cands[j], float(probs[j]), None) for j in ranked[1:]
+    ]
 
 
-def _choice(
-    s: Scored, c: Candidate, prob: float, spans: dict[str, SpanLike], reader: SpanReader | None
-) -> Choice:
-    """The sentence with its short answer: the reader's span when it lies in the sentence, else (fast tier) the
-    phrase of the asked-for kind closest to the question's words."""
-    sp = spans.get(s.hit.id) if c.reader_in_sentence else None
+def wants_span(question: str, c: Candidate) -> bool:
+    """A question a few words can answer (who/what/when/where/how many, asking for one thing)."""
+    return question_kind(question) in SHORT_KINDS and asks_for_one(question, c.info.answer_type)
+
+
+def continued(s: Scored, scored: list[Scored], w: Weights = WEIGHTS) -> bool:
+    """The rules would continue the sentence with the next one of its passage (a lead that is not a pinpoint
+    answer, followed by its details): the answer is two sentences, and a span of the first is not all of it."""
+    return any(
+        t.hit.id == s.hit.id
+        and t.rank == s.rank + 1
+        and (not s.pinpoint or t.covers - s.covers)
+        and t.score >= s.score * w.continuation_bar
+        for t in scored
+    )
+
+
+def _span(
+    query: Query,
+    s: Scored,
+    scored: list[Scored],
+    c: Candidate,
+    spans: dict[str, SpanLike],
+    model: AnswerabilityModel,
+    reader: SpanReader | None,
+) -> SpanLike | None:
+    """The reader's span inside the chosen sentence when the span model finds it likely to be the answer."""
+    if reader is None or not wants_span(query.question, c) or continued(s, scored):
+        return None
+    sp = spans.get(s.hit.id)
+    if sp is None and not model.uses_reader:  # the fast tier reads the chosen passage only
+        (sp,) = reader.read(query.question, [s.hit.text])
+    if sp is None or not _span_in(s, sp):
+        return None
+    if model.span is not None:
+        x = span_features(
+            query.question, c.info, sp.text, s.text, sp.score, sp.prob, c.sim, c.coverage, c.pinpoint
+        )
+        if model.span.probability(x) < model.span.bar:
+            return None
+    return sp
+
+
+def _choice(s: Scored, c: Candidate, prob: float, sp: SpanLike | None) -> Choice:
+    """The sentence with its short answer: the reader's span when given, else the phrase of the asked-for kind
+    (a number, a date) closest to the question's words."""
     if sp is not None:
         start, end = s.hit.start + sp.start, s.hit.start + sp.end
-    elif reader is None and s.pinpoint and (found := heuristic_span(s.text, c.info)) is not None:
+    elif s.pinpoint and (found := heuristic_span(s.text, c.info)) is not None:
         start, end = s.start + found[0], s.start + found[1]
     else:
         return Choice(sentence=s, prob=prob)

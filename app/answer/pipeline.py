@@ -87,14 +87,21 @@ def load_deps(settings: Settings, llm: LLMEngine | None = None) -> Deps:
 
 
 def load_reader(settings: Settings) -> tuple[AnswerabilityModel | None, SpanReader | None]:
-    """The learned parts the settings ask for; without the span reader's weights, the fast tier."""
+    """The learned parts the settings ask for; without the span reader's weights, the fast tier (which reads
+    only the chosen sentence's passage with the span reader, for a short answer, when its model says so)."""
     full, fast = MODELS / "answerability.json", MODELS / "answerability-fast.json"
-    if settings.reader == "minilm" and full.exists() and (MODELS / "reader" / "reader.int8.onnx").exists():
+    have_reader = (MODELS / "reader" / "reader.int8.onnx").exists()
+    if settings.reader == "minilm" and full.exists() and have_reader:
         from app.answer.reader import SpanReader as MiniLMReader
 
         return AnswerabilityModel.load(full), MiniLMReader(threads=settings.reader_threads)
     if settings.reader != "rules" and fast.exists():
-        return AnswerabilityModel.load(fast), None
+        model = AnswerabilityModel.load(fast)
+        if model.span is None or not have_reader:
+            return model, None
+        from app.answer.reader import SpanReader as MiniLMReader
+
+        return model, MiniLMReader(threads=settings.reader_threads)
     if settings.reader != "rules":
         log.warning("the learned reader's files are missing (make train); answering with the hand-set rules")
     return None, None
