@@ -132,7 +132,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not args.batch and not args.question:
         print("sourced: ask needs a QUESTION or --batch FILE", file=sys.stderr)
         return 2
-    deps = load_deps(_settings(args))
+    settings = _settings(args)
+    if args.batch and settings.answer_mode == "auto" and not settings.llm_configured():
+        # A batch is bulk work: at ~25 s a question on 2 cores, the local model only when asked (--mode local).
+        settings = settings.model_copy(update={"answer_mode": "extractive"})
+    deps = load_deps(settings)
     if args.batch:
         for item in _read_batch(args.batch):
             try:
@@ -259,7 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("ask", help="ask one question, or a batch of JSON lines")
     a.add_argument("question", nargs="*")
     a.add_argument("--json", action="store_true")
-    a.add_argument("--batch", help="JSON lines file of {question, history}; '-' for stdin")
+    a.add_argument(
+        "--batch",
+        help="JSON lines file of {question, history}; '-' for stdin (auto mode answers a batch extractively "
+        "unless a server is configured: the local model only with --mode local)",
+    )
     a.add_argument("--index-dir")
     a.add_argument("--mode", choices=MODES, help=MODE_HELP)
     a.set_defaults(func=cmd_ask)

@@ -128,3 +128,35 @@ def test_timeline_command(seed_settings):
         assert (SEEDS / c["source"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["quote"]
     r = run("timeline", "Turkish deployments", "--index-dir", idx)
     assert "4 June 2020 (The New Arab): On Thursday, the Turkish army" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("mode", "batch", "expected"),
+    [("auto", True, "extractive"), ("auto", False, "auto"), ("local", True, "local")],
+)
+def test_a_batch_uses_the_local_model_only_when_asked(monkeypatch, tmp_path, mode, batch, expected):
+    import argparse
+
+    from app import cli
+    from app.answer import pipeline
+
+    seen = []
+
+    def fake_load(settings):
+        seen.append(settings.answer_mode)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(pipeline, "load_deps", fake_load)
+    monkeypatch.setenv("SOURCED_ANSWER_MODE", "auto")
+    qs = tmp_path / "q.jsonl"
+    qs.write_text('{"question": "Why?"}\n')
+    args = argparse.Namespace(
+        batch=str(qs) if batch else None,
+        question=[] if batch else ["Why?"],
+        json=True,
+        index_dir=None,
+        mode=None if mode == "auto" else mode,
+    )
+    with pytest.raises(SystemExit):
+        cli.cmd_ask(args)
+    assert seen == [expected]
