@@ -29,26 +29,9 @@ from app.answer.pipeline import load_deps, stream_answer  # noqa: E402
 from app.core.errors import LOCAL_NO_ANSWER  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.core.types import REFUSAL, Answer  # noqa: E402
-from app.ingest import ingest  # noqa: E402
-from app.store.embeddings import OnnxMiniLMEmbedding  # noqa: E402
+from scripts.bench_reader import EVAL_ARTICLES, SHARED, SQUAD, build  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
-SQUAD = SHARED / "eval" / "squad2"
-EVAL_ARTICLES = [
-    "1973-oil-crisis",
-    "ctenophora",
-    "economic-inequality",
-    "rhine",
-    "university-of-chicago",
-    "warsaw",
-]
 COLS = ["answer", "cite", "exact", "refuse", "false_refusal", "f1", "words"]
-
-
-def build(index: Path, folders: list[Path]) -> Path:
-    if not index.exists():
-        ingest(folders, Settings(index_dir=index), OnnxMiniLMEmbedding())
-    return index
 
 
 def pct(xs: list[float], q: float) -> float:
