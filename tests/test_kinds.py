@@ -315,21 +315,3 @@ def test_a_follow_up_why_leans_on_the_earlier_questions_event():
         "Why did they do that?", tab, idf, context="What did Turkey deploy in Idlib on 10 September?"
     )
     assert got and "intense round of clashes" in got[-1].text
-
-
-@pytest.mark.parametrize(
-    ("question", "one"),
-    [
-        ("Who leads the group?", True),  # a verb after who
-        ("What controls the river?", True),  # -s word before a determiner: a verb
-        ("Which Iraqi groups crossed into Syria?", False),  # a list, whatever stands before the noun
-        ("What weapons did they use?", False),  # a plural noun: a list
-        ("Which groups crossed into Syria?", False),
-        ("How many soldiers are in Idlib?", True),
-    ],
-)
-def test_asks_for_one(question, one):
-    from app.answer.kinds import asks_for_one
-    from app.answer.question import analyse_question
-
-    assert asks_for_one(question, analyse_question(question).answer_type) is one

@@ -114,8 +114,6 @@ def split_said(question: str) -> tuple[str, str] | None:
 TWO_QUESTIONS = re.compile(r"\band (how|which|what|who|when|where|why)\b", re.IGNORECASE)
 _AFTER_WH = re.compile(r"^\s*(?:which|what|who|whom)\s+((?:[\w'’-]+\s+){0,3})", re.IGNORECASE)
 NOT_PLURAL_ENDINGS = ("ss", "us", "is", "ics", "ns'", "'s")
-# A word ending in -s followed by one of these is a verb ("What controls the river?"), not a plural noun.
-DETERMINERS = frozenset({"the", "a", "an", "his", "her", "its", "their", "this", "that", "these", "those"})
 
 
 def asks_for_one(question: str, answer_type: str) -> bool:
@@ -127,13 +125,7 @@ def asks_for_one(question: str, answer_type: str) -> bool:
         return True
     m = _AFTER_WH.match(question)
     words = m.group(1).split() if m else []
-    if m and question.lstrip().lower().startswith(("who ", "whom ")):
-        return True  # "Who leads the group?": the word after who is a verb, never a plural noun
     return not any(
-        w.islower()
-        and len(w) > 3
-        and w.endswith("s")
-        and not w.endswith(NOT_PLURAL_ENDINGS)
-        and not (i + 1 < len(words) and words[i + 1].lower() in DETERMINERS)  # "What controls the river?"
-        for i, w in enumerate(words[:3])
+        w.islower() and len(w) > 3 and w.endswith("s") and not w.endswith(NOT_PLURAL_ENDINGS)
+        for w in words[:3]
     )
