@@ -104,9 +104,10 @@ class Settings(BaseSettings):
     # The learned reader (scripts/train_answerability.py, scripts/train_reader.py)
     reader: Literal["minilm", "fast", "rules"] = Field(
         "fast",
-        description="fast (default): learned answerability over fast signals, short answers for pinpointed "
-        "numbers and dates; minilm: adds the MiniLM span reader (shorter answers, lower recall; docs/reader.md); "
-        "rules: the hand-set rules alone (kept for comparison).",
+        description="fast (default): learned answerability over fast signals, and the MiniLM span reader on "
+        "the chosen sentence's passage when a learned span decision says its span is the answer; minilm: the "
+        "reader's signals in answerability too, over more passages (docs/reader.md); rules: the hand-set "
+        "rules alone (kept for comparison).",
     )
     reader_passages: int = Field(
         4, description="Passages the span reader reads per question (the best first)."
