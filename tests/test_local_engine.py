@@ -277,7 +277,7 @@ def test_real_model_answers_refuses_and_follows_up(real_deps):
     no = answer("Who won the 2022 football World Cup?", [], real_deps)
     assert no.refused and not no.citations, no
     history = [{"role": "user", "content": asked}, {"role": "assistant", "content": a.answer}]
-    more = answer("Which party is he a member of?", history, real_deps)
+    more = answer("Which party does he belong to?", history, real_deps)
     assert not more.refused and "Justice and Development" in more.answer, more
     check_citations(more)
     # the model wrote it, or said why the extractive answer stands
