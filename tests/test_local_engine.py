@@ -234,12 +234,18 @@ def test_prefix_order(now, before, limit, expected):
 
 
 def test_follow_up_prompt_opens_like_the_last_one(deps):
-    backend = Scripted("20 vehicles entered Idlib [1].", "Through the Kafr Luzhin crossing [1].")
+    backend = Scripted(
+        "20 vehicles entered Idlib [1].",
+        "Which border crossing did the Turkish military vehicles use?",  # the follow-up made standalone
+        "Through the Kafr Luzhin crossing [1].",
+    )
     d = local_deps(deps, backend)
     first = answer(QUESTION, [], d)
     history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": first.answer}]
     answer("Which crossing did they use?", history, d)
-    one, two = (m[1]["content"] for m in backend.sent)
+    one, condensing, two = (m[-1]["content"] for m in backend.sent)
+    assert "Which crossing did they use?" in condensing and first.answer.split("[")[0].strip() in condensing
+    assert "Which border crossing did the Turkish military vehicles use?" in two
     first_passage = re.search(r"<passage n=\"1\".*?</passage>", one, re.DOTALL)
     assert first_passage and first_passage.group(0) in two
 

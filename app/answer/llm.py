@@ -211,9 +211,12 @@ class LLMEngine:
 
     def condense(self, query: Query, history: Messages) -> Condensed:
         """A standalone question for retrieval; the given query unchanged (and the fault said) on any failure."""
-        if not history or self.mode == "local":  # locally, the extractive condensation is enough and free
+        local = self.mode == "local"
+        if not history or (local and not self.settings.local_condense):
             return Condensed(query=query)
-        convo = "\n".join(f"{m['role']}: {strip_markers(m['content'])[:1000]}" for m in history[-6:])
+        # a small local model reads slowly: the last exchange only, and shorter
+        turns, chars = (2, 400) if local else (6, 1000)
+        convo = "\n".join(f"{m['role']}: {strip_markers(m['content'])[:chars]}" for m in history[-turns:])
         prompt = self.prompts.condense.render(history=convo, question=query.question)
         try:
             text = "".join(self.backend.stream([{"role": "user", "content": prompt}], 96, 0.0))

@@ -255,12 +255,16 @@ def local_answer(
         yield "", draft
         return
     yield "", replace(draft, draft=True)
+    condensed = llm.condense(query, hist)  # a follow-up made standalone by the model (no-op without history)
+    if condensed.query is not query:
+        query = condensed.query
+        hits = deps.retriever.retrieve(query.search_text, window=steer) or hits
     shown = prefix_order(hits, previous_passages(hist, deps), settings.local_passages)
 
     def fallback(warning: str) -> Answer:
         return replace(extractive, warnings=[*extractive.warnings, warning])
 
-    for partial, final in llm.stream(query, shown, hist, fallback=fallback):
+    for partial, final in llm.stream(query, shown, hist, fallback=fallback, after_fault=condensed.faulted):
         if (
             final is not None
             and final.refused

@@ -201,6 +201,11 @@ class Settings(BaseSettings):
     local_temperature: float = Field(
         0.0, description="The local model's sampling temperature (0: the same passages give the same answer)."
     )
+    local_condense: bool = Field(
+        True,
+        description="Let the local model rewrite a follow-up as a standalone question first (about 10 s more; "
+        "without it, it refuses most follow-ups that lean on the last answer).",
+    )
     local_refusal_stands: bool = Field(
         False,
         description="Show the local model's refusal even when the extractive engine found an answer. Off: "
