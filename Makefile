@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability
+.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train
 
 setup: $(STAMP)
 
@@ -35,9 +35,13 @@ format: setup
 	$(BIN)/ruff format app tests scripts
 
 test: setup lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not train"
 
 # Unit tests only: no subprocess, no server, no browser (under a minute).
+# Retraining reproduces the shipped answerability models (about 5 minutes from a cold cache per model).
+check-train: setup
+	$(BIN)/python -m pytest -q -m train
+
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 

@@ -180,6 +180,7 @@ def test_answerability_files_record_their_data_and_reader(name: str) -> None:
 
 
 @pytest.mark.slow  # minutes from cold (an index of the 17 articles, the reader over 2,778 questions)
+@pytest.mark.train  # make check-train
 @pytest.mark.skipif(not TRAIN_FILE.exists(), reason="shared/eval/squad2 is not beside the repo")
 def test_retraining_reproduces_the_shipped_answerability_model(tmp_path: Path) -> None:
     """scripts/train_answerability.py is deterministic given the data and the reader: the shipped weights are
