@@ -71,6 +71,18 @@ def train_docs(tmp: Path) -> Path:
     return docs
 
 
+def code_hash() -> str:
+    """What the cached index and candidates depend on: the code under app/ (and its data files), the seeds and
+    the news sets. The work directory is named by it, so a change of scorer or chunker never reuses stale
+    candidates (a cache keyed by the reader alone once let shipped weights drift from what a cold run gives)."""
+    h = hashlib.sha256()
+    files = sorted(p for p in (ROOT / "app").rglob("*") if p.suffix in {".py", ".json", ".txt"})
+    files += sorted((ROOT / "seeds").glob("*")) + NEWS_SETS
+    for f in files:
+        h.update(str(f.relative_to(ROOT)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def questions() -> list[dict]:
     rows = [json.loads(line) for line in open(SQUAD / "train.jsonl", encoding="utf-8") if line.strip()]
     assert not any(Path(s).stem in REPORT_ARTICLES for r in rows for s in r.get("sources", []))
@@ -393,9 +405,15 @@ def main() -> int:
     ap.add_argument("--reader", action="store_true", help="include the span reader's features")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--every", type=int, default=1, help="use every Nth training question (a quicker run)")
-    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "sourced-train-answerability")
+    ap.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "sourced-train-answerability",
+        help="cache folder; a subfolder per code hash holds the index, the candidates and the reader's reads",
+    )
     args = ap.parse_args()
     rows = questions()[:: args.every]
+    args.work = args.work / f"code-{code_hash()}"
     args.work.mkdir(parents=True, exist_ok=True)
     index = args.work / "index"
     docs = train_docs(args.work)

@@ -85,6 +85,16 @@ def test_follow_up_uses_the_conversation(deps):
     assert alone.refused or "Kansafra" not in alone.answer
 
 
+def test_a_follow_ups_short_answer_is_about_the_earlier_questions_subject(deps):
+    """The span reader reads "Which party is Yusuf Katipoglu a member of?", not the name as the answer."""
+    history = [
+        {"role": "user", "content": "Who is Yusuf Katipoglu?"},
+        {"role": "assistant", "content": "a member of Turkey's ruling Justice and Development Party [1]"},
+    ]
+    d = check_invariants(answer("Which party is he a member of?", history, deps))
+    assert "Justice and Development Party" in d["answer"]
+
+
 def test_condense_only_rewrites_dependent_questions():
     hist = [
         {"role": "user", "content": "Which group led the offensive on Aleppo?"},

@@ -25,7 +25,7 @@ from app.answer.compose import clean_span, sentences_answer, short_answer
 from app.answer.extractive import Scored
 from app.answer.kinds import Kind, question_kind
 from app.answer.overview import facts, subject
-from app.answer.question import analyse_question
+from app.answer.question import analyse_question, resolve_pronoun
 from app.answer.signals import antonym_clash, negation_mismatch, new_capitalised, numbers_missing
 from app.core.types import Hit, Query
 
@@ -378,3 +378,27 @@ def test_continued_sentence_gets_no_span(pinpoint, next_score, next_covers, cont
     )
     assert continued(lead, [lead, nxt]) is continues
     assert not continued(nxt, [lead, nxt])
+
+
+@pytest.mark.parametrize(
+    "question, context, resolved",
+    [
+        (
+            "Which party is he a member of?",
+            "Who is Yusuf Katipoglu?",
+            "Which party is Yusuf Katipoglu a member of?",
+        ),
+        ("What is his job?", "Who is Thomas Piketty?", "What is Thomas Piketty's job?"),
+        ("Where is her office?", "Who is Angela Merkel?", "Where is Angela Merkel's office?"),
+        ("When did he speak?", "Where did Yusuf Katipoglu speak?", "When did Yusuf Katipoglu speak?"),
+        # the earlier question asked for someone: the pronoun is its answer
+        ("Who backs them?", "Which group led the offensive on Aleppo?", "Who backs them?"),
+        ("What did he say?", "Which minister met Erdogan?", "What did he say?"),
+        # two names, or none: no guess
+        ("What did he say?", "Did Erdogan meet Putin?", "What did he say?"),
+        ("What did they say?", "what happened next?", "What did they say?"),
+        ("How many soldiers are there?", "Who is Yusuf Katipoglu?", "How many soldiers are there?"),
+    ],
+)
+def test_resolve_pronoun(question, context, resolved):
+    assert resolve_pronoun(question, context) == resolved

@@ -14,7 +14,7 @@ from typing import Protocol
 from app.answer.answerability import AnswerabilityModel, Candidate, span_features
 from app.answer.extractive import Scored
 from app.answer.kinds import SHORT_KINDS, asks_for_one, question_kind
-from app.answer.question import analyse_question
+from app.answer.question import analyse_question, resolve_pronoun
 from app.answer.spans import heuristic_span
 from app.answer.weights import WEIGHTS, Weights
 from app.core.types import Hit, Query
@@ -72,7 +72,8 @@ def candidates(
     spans: dict[str, SpanLike] = {}
     if reader is not None and scored:
         to_read = passages_to_read(scored, hits, read_limit)
-        for h, sp in zip(to_read, reader.read(query.question, [h.text for h in to_read]), strict=True):
+        asked = resolve_pronoun(query.question, query.context)
+        for h, sp in zip(to_read, reader.read(asked, [h.text for h in to_read]), strict=True):
             if sp is not None:
                 spans[h.id] = sp
     best_reader = max(spans.values(), key=lambda sp: sp.score, default=None)
@@ -176,14 +177,13 @@ def _span(
     if reader is None or not wants_span(query.question, c) or continued(s, scored):
         return None
     sp = spans.get(s.hit.id)
+    asked = resolve_pronoun(query.question, query.context)
     if sp is None and not model.uses_reader:  # the fast tier reads the chosen passage only
-        (sp,) = reader.read(query.question, [s.hit.text])
+        (sp,) = reader.read(asked, [s.hit.text])
     if sp is None or not _span_in(s, sp):
         return None
     if model.span is not None:
-        x = span_features(
-            query.question, c.info, sp.text, s.text, sp.score, sp.prob, c.sim, c.coverage, c.pinpoint
-        )
+        x = span_features(asked, c.info, sp.text, s.text, sp.score, sp.prob, c.sim, c.coverage, c.pinpoint)
         if model.span.probability(x) < model.span.bar:
             return None
     return sp

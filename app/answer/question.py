@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.answer.cues import DEFINITION_QUESTIONS
 from app.text.dates import months_in, years_in
 from app.text.words import DEMONYM_WORDS, normalise, stem, terms
 
@@ -207,3 +208,29 @@ def nationality_clash(question: str, sentence: str) -> bool:
         if others and adj not in others:
             return True
     return False
+
+
+# A follow-up's pronoun and what stands in its place: a possessive takes "'s".
+_PRONOUN = re.compile(r"\b(he|she|him|her|his|they|them|their|it|its)\b", re.IGNORECASE)
+_POSSESSIVE = frozenset({"his", "their", "its"})
+
+
+def resolve_pronoun(question: str, context: str) -> str:
+    """The follow-up with its first pronoun replaced by the one name the earlier question holds ("Which party is
+    he a member of?" after "Who is Yusuf Katipoglu?" → "Which party is Yusuf Katipoglu a member of?"), so the
+    span reader reads one question, not two run together. Unchanged when the earlier question names no one thing
+    or several (which would be a guess), and when the earlier question asked for someone ("Which group led the
+    offensive on Aleppo?"): the pronoun then stands for the answer, not for the name asked about."""
+    info = analyse_question(context) if context else None
+    names = set(info.entity_names) if info else set()
+    m = _PRONOUN.search(question)
+    if info is None or len(names) != 1 or m is None:
+        return question
+    if info.answer_type == "entity" and not any(p.search(context) for p in DEFINITION_QUESTIONS):
+        return question
+    (name,) = names
+    word = m.group(1).lower()
+    # "her" is ambiguous (object or possessive); before a noun-like next word treat it as possessive
+    nxt = re.match(r"\s+([a-z]+)\b", question[m.end() :])
+    possessive = word in _POSSESSIVE or (word == "her" and nxt is not None)
+    return question[: m.start()] + (f"{name}'s" if possessive else name) + question[m.end() :]
