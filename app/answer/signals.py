@@ -7,7 +7,10 @@ counts (see app/answer/answerability.py and scripts/train_answerability.py).
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 from app.text.words import normalise
 
@@ -81,10 +84,25 @@ ANTONYM_PAIRS: tuple[tuple[str, str], ...] = (
     ("fastest", "slowest"),
     ("male", "female"),
 )
+# WordNet's direct antonyms with their inflections (scripts/build_antonyms.py writes it; see its docstring).
+_WORDNET = json.loads(Path(__file__).with_name("antonyms.json").read_text(encoding="utf-8"))
+
+
+def opposite_forms() -> Iterator[tuple[frozenset[str], frozenset[str]]]:
+    """Every pair of opposites as (forms of one word, forms of the other): the hand list, then WordNet's."""
+    for a, b in ANTONYM_PAIRS:
+        yield frozenset({a}), frozenset({b})
+    for pair in _WORDNET["pairs"]:
+        yield frozenset(pair["a_forms"]), frozenset(pair["b_forms"])
+
+
 _OPPOSITE: dict[str, frozenset[str]] = {}
-for _a, _b in ANTONYM_PAIRS:
-    _OPPOSITE[_a] = _OPPOSITE.get(_a, frozenset()) | {_b}
-    _OPPOSITE[_b] = _OPPOSITE.get(_b, frozenset()) | {_a}
+_SAME: dict[str, frozenset[str]] = {}  # a word's other forms ("rose": "rise", "rises", "rising", ...)
+for _fa, _fb in opposite_forms():
+    for _x, _y in ((_fa, _fb), (_fb, _fa)):
+        for _w in _x:
+            _OPPOSITE[_w] = _OPPOSITE.get(_w, frozenset()) | _y
+            _SAME[_w] = _SAME.get(_w, frozenset()) | _x
 
 _WORD = re.compile(r"[A-Za-z]+(?:'t)?|\d[\d,.]*\d|\d")
 
@@ -104,9 +122,10 @@ def negation_mismatch(question: str, sentence: str) -> bool:
 
 
 def antonym_clash(question: str, sentence: str) -> bool:
-    """The question uses a word whose opposite the sentence uses, and the sentence lacks the word itself."""
+    """The question uses a word whose opposite the sentence uses, and the sentence lacks the word itself in any
+    of its forms ("rises" asked, "rose and fell" written: no clash)."""
     q, s = words(question), words(sentence)
-    return any(w not in s and _OPPOSITE[w] & s for w in q if w in _OPPOSITE)
+    return any(not (_SAME[w] & s) and _OPPOSITE[w] & s for w in q if w in _OPPOSITE)
 
 
 def numbers_missing(question: str, sentence: str) -> int:

@@ -10,15 +10,15 @@ from __future__ import annotations
 from app.answer.cues import LIGHT_VERBS, found
 from app.answer.extractive import Scored
 from app.answer.question import analyse_question
-from app.answer.signals import ANTONYM_PAIRS
+from app.answer.signals import opposite_forms
 from app.answer.windows import Table, allowed_missing, names_present
 from app.text.words import terms
 
 OPPOSITE: dict[str, frozenset[str]] = {}
-for _a, _b in ANTONYM_PAIRS:
+for _a, _b in opposite_forms():
     for _x, _y in ((_a, _b), (_b, _a)):
-        for _t in terms(_x):
-            OPPOSITE[_t] = OPPOSITE.get(_t, frozenset()) | frozenset(terms(_y))
+        for _t in terms(" ".join(_x)):
+            OPPOSITE[_t] = OPPOSITE.get(_t, frozenset()) | frozenset(terms(" ".join(_y)))
 
 
 def states(question: str, sentence: Scored, tab: Table) -> bool:
