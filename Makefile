@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train
+.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon
 
 setup: $(STAMP)
 
@@ -55,7 +55,11 @@ clean:
 # answerability models with and without its features (scikit-learn). Data: ../shared/eval/squad2/train.jsonl.
 include Makefile.train
 
-train-answerability: setup
+# WordNet's opposites (app/answer/antonyms.json), a signal of the answerability models: rebuilt first.
+lexicon: setup
+	$(BIN)/python scripts/build_antonyms.py
+
+train-answerability: setup lexicon
 	$(BIN)/pip install -q -e '.[dev,train]'
 	nice -n 10 $(BIN)/python scripts/train_answerability.py --out models/answerability-fast.json
 	nice -n 10 $(BIN)/python scripts/train_answerability.py --reader --every 2 --out models/answerability.json

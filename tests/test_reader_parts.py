@@ -6,6 +6,7 @@ No index and no model: passages are built by hand, the embedder is not needed.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -38,6 +39,20 @@ from app.core.types import Hit, Query
         ("What name is used for larger streams?", "The name is used for smaller streams.", True),
         ("Which is the first bridge?", "It was the first and last bridge.", False),
         ("When did prices rise?", "Prices fell in 1974.", True),
+        # WordNet's opposites (app/answer/antonyms.json), in any inflection
+        ("Did the army meet heavy resistance?", "The army met light resistance.", True),
+        ("What captures the informal notion?", "It captures the formal notion.", True),
+        (
+            "What makes the bounds dependent on the model?",
+            "This makes the bounds independent of the model.",
+            True,
+        ),
+        ("Was the theory correct?", "The theory was incorrect.", True),
+        ("Which team won the final?", "Chelsea lost the final.", True),
+        # the asked word is there in another form: no clash, whatever else the sentence says
+        ("When did prices rise?", "Prices rose and then fell.", False),
+        ("Did the team win?", "The team won after it had lost twice.", False),
+        ("Which city is larger?", "Bonn is large; Cologne is small.", False),
     ],
 )
 def test_antonym_clash(question, sentence, clash):
@@ -402,3 +417,14 @@ def test_continued_sentence_gets_no_span(pinpoint, next_score, next_covers, cont
 )
 def test_resolve_pronoun(question, context, resolved):
     assert resolve_pronoun(question, context) == resolved
+
+
+def test_the_wordnet_opposites_file_names_its_source_and_holds_inflections():
+    data = json.loads((Path(__file__).parents[1] / "app" / "answer" / "antonyms.json").read_text())
+    assert "WordNet 3.0" in data["source"] and data["built_by"] == "scripts/build_antonyms.py"
+    pairs = {(p["a"], p["b"]): p for p in data["pairs"]}
+    assert len(pairs) > 1000
+    assert {"rose", "risen", "rises", "rising"} <= set(pairs[("fall", "rise")]["b_forms"])
+    assert {"larger", "largest"} <= set(pairs[("large", "small")]["a_forms"])
+    # light verbs and function words are left out: their opposites are no contradiction
+    assert not any({p["a"], p["b"]} & {"come", "go", "give", "take", "in", "out"} for p in data["pairs"])
