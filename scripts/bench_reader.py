@@ -26,6 +26,7 @@ from app.answer.pipeline import answer, load_deps  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.ingest import ingest  # noqa: E402
 from app.store.embeddings import OnnxMiniLMEmbedding  # noqa: E402
+from scripts.eval_kinds import bbc_folder  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 SQUAD = SHARED / "eval" / "squad2"
@@ -91,6 +92,19 @@ def main() -> int:
         ("reader set (ours)", ROOT / "tests" / "questions_reader.jsonl", work / "seeds-index", seeds),
         ("extra (ours)", ROOT / "tests" / "questions_extra.jsonl", work / "seeds-index", seeds),
     ]
+    held_out = ROOT / "tests" / "questions_reader_bbc.files"
+    if (
+        SHARED / "corpora" / "bbc"
+    ).exists():  # the reader set's held-out half: 8 BBC articles, never tuned to
+        bbc_docs = bbc_folder(held_out)
+        sets.append(
+            (
+                "reader set held out (BBC)",
+                held_out.with_suffix(".jsonl"),
+                build(work / "held-out-index", [bbc_docs]),
+                bbc_docs,
+            )
+        )
     if args.bbc:
         bbc = build(work / "bbc-index", [seeds, SHARED / "corpora" / "bbc"])
         sets.insert(1, ("dev, seeds + BBC", SHARED / "eval" / "dev.jsonl", bbc, seeds))

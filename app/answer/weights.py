@@ -46,6 +46,9 @@ class Weights:
     other_source_bar: float = 0.93  # runners-up from other articles
     continuation_bar: float = 0.25  # the sentence after the best joins above this share of its score
 
+    # short answers: the clause around a span the span decision does not give alone
+    clause_max_share: float = 0.6  # a clause longer than this share of its sentence's words gains nothing
+
 
 WEIGHTS = Weights()
 
