@@ -25,7 +25,7 @@ from app.answer.choose import Choice, choose
 from app.answer.clauses import clause_around
 from app.answer.compose import clean_span, sentences_answer, short_answer
 from app.answer.extractive import Scored
-from app.answer.kinds import Kind, question_kind
+from app.answer.kinds import Kind, asks_for_one, question_kind
 from app.answer.overview import facts, subject
 from app.answer.question import analyse_question, resolve_pronoun
 from app.answer.signals import antonym_clash, negation_mismatch, new_capitalised, numbers_missing
@@ -472,3 +472,20 @@ def test_clause_around(sentence, span, clause):
     assert (got.text if got else None) == clause
     if got:
         assert sentence[got.start : got.end] == got.text
+
+
+@pytest.mark.parametrize(
+    "question, answer_type, one",
+    [
+        ("Which highway links Aleppo and Latakia?", "entity", True),
+        ("What country borders Syria to the north?", "place", True),
+        ("Which group leads the offensive?", "entity", True),
+        ("Which Iraqi groups crossed into Syria?", "entity", False),
+        ("What anti-aircraft missiles did Turkey position?", "any", False),
+        ("Which military vehicles entered the area?", "entity", False),
+        ("How many operations were executed, and how many by the opposition?", "number", False),
+        ("How many soldiers died?", "number", True),
+    ],
+)
+def test_asks_for_one(question, answer_type, one):
+    assert asks_for_one(question, answer_type) is one

@@ -124,8 +124,23 @@ def asks_for_one(question: str, answer_type: str) -> bool:
     if answer_type in {"number", "date"}:
         return True
     m = _AFTER_WH.match(question)
-    words = m.group(1).split() if m else []
-    return not any(
-        w.islower() and len(w) > 3 and w.endswith("s") and not w.endswith(NOT_PLURAL_ENDINGS)
-        for w in words[:3]
-    )
+    if m is None:
+        return True
+    words = question[m.start(1) :].split()
+    for i, w in enumerate(words[:3]):
+        if w.islower() and len(w) > 3 and w.endswith("s") and not w.endswith(NOT_PLURAL_ENDINGS):
+            return _verb_after_noun(words, i)  # "Which highway links Aleppo ...?" asks for one highway
+    return True
+
+
+# Words that follow a verb's -s form, not a plural noun ("links the", "borders Syria").
+_OBJECT_OPENERS = frozenset({"the", "a", "an", "to", "in", "on", "with", "into", "from", "its", "their"})
+
+
+def _verb_after_noun(words: list[str], i: int) -> bool:
+    """words[i] ends in -s after a singular noun and before a name or an object: a verb ("Which highway LINKS
+    Aleppo?"), not a plural noun ("Which Iraqi GROUPS crossed", "What anti-aircraft MISSILES did")."""
+    prev, nxt = (words[i - 1] if i else ""), (words[i + 1] if i + 1 < len(words) else "")
+    singular_noun_before = prev.isalpha() and prev.islower() and not prev.endswith("s")
+    object_after = nxt[:1].isupper() or nxt.lower() in _OBJECT_OPENERS
+    return singular_noun_before and object_after
