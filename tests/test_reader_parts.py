@@ -29,6 +29,7 @@ from app.answer.kinds import Kind, asks_for_one, question_kind
 from app.answer.overview import facts, subject
 from app.answer.question import analyse_question, resolve_pronoun
 from app.answer.signals import antonym_clash, negation_mismatch, new_capitalised, numbers_missing
+from app.answer.spans import far_from_focus
 from app.core.types import Hit, Query
 
 
@@ -489,3 +490,31 @@ def test_clause_around(sentence, span, clause):
 )
 def test_asks_for_one(question, answer_type, one):
     assert asks_for_one(question, answer_type) is one
+
+
+_PATROL = (
+    "The agreement said that the two countries could jointly patrol the M4 highway but protesters, believed to be "
+    "linked to HTS, have blocked the road and stalled the patrols."
+)
+
+
+@pytest.mark.parametrize(
+    "question, sentence, span, far",
+    [
+        ("Which highway links Aleppo and Latakia?", _PATROL, "HTS", True),
+        ("Which highway links Aleppo and Latakia?", _PATROL, "M4", False),
+        # the noun after the answer, within a few words
+        (
+            "Which group led the offensive?",
+            "It was led by Hayat Tahrir al-Sham (HTS), an al-Qaeda-affiliated group controlling parts of Syria.",
+            "Hayat Tahrir al-Sham",
+            False,
+        ),
+        # the sentence never names the noun, or the question has none: no constraint
+        ("Which town did they seek?", _PATROL, "HTS", False),
+        ("Who blocked the road?", _PATROL, "protesters", False),
+    ],
+)
+def test_far_from_focus(question, sentence, span, far):
+    i = sentence.index(span)
+    assert far_from_focus(question, sentence, i, i + len(span), 0, len(sentence)) is far

@@ -16,7 +16,7 @@ from app.answer.clauses import Clause, clause_around
 from app.answer.extractive import Scored
 from app.answer.kinds import SHORT_KINDS, asks_for_one, question_kind
 from app.answer.question import analyse_question, resolve_pronoun
-from app.answer.spans import heuristic_span
+from app.answer.spans import far_from_focus, heuristic_span
 from app.answer.weights import WEIGHTS, Weights
 from app.core.types import Hit, Query
 
@@ -184,6 +184,10 @@ def _span(
         (sp,) = reader.read(asked, [s.hit.text])
     if sp is None or not _span_in(s, sp):
         return None
+    if far_from_focus(
+        query.question, s.hit.text, sp.start, sp.end, s.start - s.hit.start, s.end - s.hit.start
+    ):
+        return None  # "Which highway ...?": a span far from the sentence's "highway" answers something else
     if model.span is not None:
         x = span_features(asked, c.info, sp.text, s.text, sp.score, sp.prob, c.sim, c.coverage, c.pinpoint)
         if model.span.probability(x) < model.span.bar:

@@ -57,3 +57,25 @@ def heuristic_span(sentence: str, info: QuestionInfo) -> tuple[int, int] | None:
         if best is not None:
             break  # the first pattern that finds anything wins (a full date before a bare year)
     return (best[1], best[2]) if best else None
+
+
+# "Which/What NOUN ...?": the noun the answer names an instance of.
+_WHICH_NOUN = re.compile(r"^\s*(?:which|what)\s+([a-z][\w-]*)\b", re.IGNORECASE)
+_WORD_TOKEN = re.compile(r"\d[\d,.]*\d|\d|\w[\w'’\-]*")
+FOCUS_WINDOW = 6  # tokens: "the M4 highway", "Hayat Tahrir al-Sham (HTS), an al-Qaeda-affiliated group"
+
+
+def far_from_focus(question: str, text: str, start: int, end: int, lo: int, hi: int) -> bool:
+    """A "Which highway ...?" question's span text[start:end] lies more than FOCUS_WINDOW tokens from every
+    "highway" of its sentence text[lo:hi]: the answer names an instance of the noun, and sits by it when the
+    sentence names the noun at all. False when the question has no such noun or the sentence lacks it."""
+    m = _WHICH_NOUN.match(question)
+    noun = terms(m.group(1)) if m else []
+    if not noun:
+        return False
+    toks = [(t.start(), t.end(), terms(t.group(0))) for t in _WORD_TOKEN.finditer(text, lo, hi)]
+    at = [i for i, (_, _, ts) in enumerate(toks) if noun[0] in ts]
+    inside = [i for i, (s, e, _) in enumerate(toks) if s < end and e > start]
+    if not at or not inside:
+        return False
+    return min(abs(i - j) for i in at for j in inside) > FOCUS_WINDOW
