@@ -182,7 +182,10 @@ def main() -> int:
         "min_count": MIN_COUNT,
         "pairs": pairs,
     }
-    args.out.write_text(json.dumps(doc, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
+    # one pair per line: reviewable in a diff, a tenth of the lines of an indented dump
+    head = json.dumps({k: v for k, v in doc.items() if k != "pairs"}, ensure_ascii=False)[:-1]
+    rows = ",\n".join(json.dumps(p, ensure_ascii=False) for p in pairs)
+    args.out.write_text(f'{head}, "pairs": [\n{rows}\n]}}\n', encoding="utf-8")
     print(f"{len(pairs)} pairs -> {args.out}")
     return 0
 
