@@ -21,7 +21,7 @@ from app.answer.answerability import (
     feature_vector,
     span_features,
 )
-from app.answer.choose import Choice, choose
+from app.answer.choose import Choice, choose, crisp
 from app.answer.clauses import clause_around
 from app.answer.compose import clean_span, sentences_answer, short_answer
 from app.answer.extractive import Scored
@@ -518,3 +518,23 @@ _PATROL = (
 def test_far_from_focus(question, sentence, span, far):
     i = sentence.index(span)
     assert far_from_focus(question, sentence, i, i + len(span), 0, len(sentence)) is far
+
+
+@pytest.mark.parametrize(
+    "span, question, is_crisp",
+    [
+        ("Hayat Tahrir al-Sham", "Which group led the rebel offensive toward Aleppo?", True),
+        ("36", "How many Turkish soldiers died?", True),
+        # a lead's long span, or one that repeats the question, is not the whole answer
+        (
+            "10 September, the Turkish army deployed reinforcements",
+            "What did Turkey deploy in September?",
+            False,
+        ),
+        ("the Turkish army", "What did the Turkish army deploy?", False),
+        ("reinforcements", "What did Turkey deploy?", False),
+        ("Geneva Center for Security Policy", "Where does Jean-Marc Rickli work?", False),
+    ],
+)
+def test_crisp(span, question, is_crisp):
+    assert crisp(span, question) is is_crisp

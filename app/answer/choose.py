@@ -19,6 +19,7 @@ from app.answer.question import analyse_question, resolve_pronoun
 from app.answer.spans import far_from_focus, heuristic_span
 from app.answer.weights import WEIGHTS, Weights
 from app.core.types import Hit, Query
+from app.text.words import terms
 
 
 class SpanLike(Protocol):
@@ -176,7 +177,7 @@ def _span(
 ) -> SpanLike | Clause | None:
     """The reader's span inside the chosen sentence when the span model finds it likely to be the answer; else
     the clause around it when that is much shorter than the sentence."""
-    if reader is None or not wants_span(query.question, c) or continued(s, scored):
+    if reader is None or not wants_span(query.question, c):
         return None
     sp = spans.get(s.hit.id)
     asked = resolve_pronoun(query.question, query.context)
@@ -184,6 +185,11 @@ def _span(
         (sp,) = reader.read(asked, [s.hit.text])
     if sp is None or not _span_in(s, sp):
         return None
+    lead = continued(s, scored)
+    if lead and not crisp(sp.text, asked):
+        return (
+            None  # a lead and its details: a span of the first is not all of the answer, unless a crisp name
+        )
     if far_from_focus(
         query.question, s.hit.text, sp.start, sp.end, s.start - s.hit.start, s.end - s.hit.start
     ):
@@ -191,12 +197,20 @@ def _span(
     if model.span is not None:
         x = span_features(asked, c.info, sp.text, s.text, sp.score, sp.prob, c.sim, c.coverage, c.pinpoint)
         if model.span.probability(x) < model.span.bar:
-            if s.pinpoint and heuristic_span(s.text, c.info) is not None:
+            if lead or (s.pinpoint and heuristic_span(s.text, c.info) is not None):
                 return None  # the asked-for number or date itself (_choice) beats a clause
             # not the span alone: the clause around it, when that is much shorter than the sentence
             lo = s.start - s.hit.start
             return clause_around(s.hit.text, sp.start, sp.end, lo, lo + len(s.text), WEIGHTS.clause_max_share)
     return sp
+
+
+def crisp(span: str, question: str) -> bool:
+    """A name or a number of a few words that repeats nothing of the question ("Hayat Tahrir al-Sham", "36"):
+    an answer whole even where the sentence goes on in the next one."""
+    words = span.split()
+    named = bool(words) and (words[0][:1].isupper() or words[0][:1].isdigit())
+    return named and len(words) <= WEIGHTS.crisp_span_words and not set(terms(span)) & set(terms(question))
 
 
 def _choice(s: Scored, c: Candidate, prob: float, sp: SpanLike | Clause | None) -> Choice:

@@ -48,6 +48,7 @@ class Weights:
 
     # short answers: the clause around a span the span decision does not give alone
     clause_max_share: float = 0.6  # a clause longer than this share of its sentence's words gains nothing
+    crisp_span_words: int = 4  # a name or number this short is an answer whole, even from a lead sentence
 
 
 WEIGHTS = Weights()
