@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.answer.answerability import AnswerabilityModel, Candidate, span_features
-from app.answer.clauses import Clause, clause_around
 from app.answer.extractive import Scored
 from app.answer.kinds import SHORT_KINDS, asks_for_one, question_kind
 from app.answer.question import analyse_question, resolve_pronoun
@@ -174,9 +173,8 @@ def _span(
     spans: dict[str, SpanLike],
     model: AnswerabilityModel,
     reader: SpanReader | None,
-) -> SpanLike | Clause | None:
-    """The reader's span inside the chosen sentence when the span model finds it likely to be the answer; else
-    the clause around it when that is much shorter than the sentence."""
+) -> SpanLike | None:
+    """The reader's span inside the chosen sentence when the span model finds it likely to be the answer."""
     if reader is None or not wants_span(query.question, c):
         return None
     sp = spans.get(s.hit.id)
@@ -197,11 +195,7 @@ def _span(
     if model.span is not None:
         x = span_features(asked, c.info, sp.text, s.text, sp.score, sp.prob, c.sim, c.coverage, c.pinpoint)
         if model.span.probability(x) < model.span.bar:
-            if lead or (s.pinpoint and heuristic_span(s.text, c.info) is not None):
-                return None  # the asked-for number or date itself (_choice) beats a clause
-            # not the span alone: the clause around it, when that is much shorter than the sentence
-            lo = s.start - s.hit.start
-            return clause_around(s.hit.text, sp.start, sp.end, lo, lo + len(s.text), WEIGHTS.clause_max_share)
+            return None
     return sp
 
 
@@ -213,7 +207,7 @@ def crisp(span: str, question: str) -> bool:
     return named and len(words) <= WEIGHTS.crisp_span_words and not set(terms(span)) & set(terms(question))
 
 
-def _choice(s: Scored, c: Candidate, prob: float, sp: SpanLike | Clause | None) -> Choice:
+def _choice(s: Scored, c: Candidate, prob: float, sp: SpanLike | None) -> Choice:
     """The sentence with its short answer: the reader's span when given, else the phrase of the asked-for kind
     (a number, a date) closest to the question's words."""
     if sp is not None:

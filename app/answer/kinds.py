@@ -32,7 +32,10 @@ REASON = re.compile(
     r"^\s*(why|how come|for what (reason|purpose)|what (is|was|were|are) the ([\w-]+ )?(reasons?|causes?|purpose|motive)|"
     r"what (caused|led to|prompted|drove|set off|triggered|sparked)|"
     r"what (\w+ ){1,8}(trying|try|tried|hoping|hope|hoped|aiming|aim|aimed|seeking|seek|sought|wanting|want|wanted|wants) "
-    r"to (achieve|accomplish|gain|do)\b|how (did|does|do|was|were|is|are|can|could|will|would) (?!many|much))",
+    r"to (achieve|accomplish|gain|do)\b|how (did|does|do|was|were|is|are|can|could|will|would) (?!many|much)|"
+    # purpose: "What do they want a corridor for?", "What is the tunnel used for?" (not "What party did he vote for?")
+    r"what (do|does|did|is|are|was|were) (\S+ ){1,8}(want|wants|wanted|need|needs|needed|use|used|seek|seeks|"
+    r"sought|request|requested)( \S+){0,4} for\s*\?\s*$)",
     re.IGNORECASE,
 )
 SAID = re.compile(

@@ -46,8 +46,7 @@ class Weights:
     other_source_bar: float = 0.93  # runners-up from other articles
     continuation_bar: float = 0.25  # the sentence after the best joins above this share of its score
 
-    # short answers: the clause around a span the span decision does not give alone
-    clause_max_share: float = 0.6  # a clause longer than this share of its sentence's words gains nothing
+    # short answers
     crisp_span_words: int = 4  # a name or number this short is an answer whole, even from a lead sentence
 
 
