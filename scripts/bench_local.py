@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from app.answer.pipeline import load_deps, stream_answer  # noqa: E402
 from app.core.errors import LOCAL_NO_ANSWER  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.core.types import REFUSAL, Answer  # noqa: E402
-from scripts.bench_reader import EVAL_ARTICLES, SHARED, SQUAD, build  # noqa: E402
+from scripts.bench_reader import SHARED, SQUAD, build, squad_eval_docs  # noqa: E402
 
 COLS = ["answer", "cite", "exact", "refuse", "false_refusal", "f1", "words"]
 
@@ -122,11 +121,7 @@ def main() -> int:
     settings = Settings(answer_mode="local")
     if args.threads:
         settings = settings.model_copy(update={"local_threads": args.threads})
-    squad_docs = work / "squad-docs"
-    if not squad_docs.exists():
-        squad_docs.mkdir()
-        for a in EVAL_ARTICLES:
-            shutil.copy(SQUAD / "docs" / f"{a}.txt", squad_docs)
+    squad_docs = squad_eval_docs(work)
     seeds = ROOT / "seeds"
     results = []
     if "dev" in args.sets:

@@ -47,6 +47,16 @@ def build(index: Path, folders: list[Path]) -> Path:
     return index
 
 
+def squad_eval_docs(work: Path) -> Path:
+    """The 6 SQuAD eval articles, copied once into work/squad-docs."""
+    docs = work / "squad-docs"
+    if not docs.exists():
+        docs.mkdir()
+        for a in EVAL_ARTICLES:
+            shutil.copy(SQUAD / "docs" / f"{a}.txt", docs)
+    return docs
+
+
 def run(questions: Path, index: Path, docs: Path, tier: str, out: Path) -> dict[str, float]:
     deps = load_deps(Settings(index_dir=index, answer_mode="extractive", reader=tier))
     rows = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -80,11 +90,7 @@ def main() -> int:
     args = ap.parse_args()
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    squad_docs = work / "squad-docs"
-    if not squad_docs.exists():
-        squad_docs.mkdir()
-        for a in EVAL_ARTICLES:
-            shutil.copy(SQUAD / "docs" / f"{a}.txt", squad_docs)
+    squad_docs = squad_eval_docs(work)
     seeds = ROOT / "seeds"
     sets = [
         ("dev, seeds", SHARED / "eval" / "dev.jsonl", build(work / "seeds-index", [seeds]), seeds),
