@@ -24,7 +24,7 @@ from app.answer.answerability import (
 from app.answer.choose import Choice, choose, crisp
 from app.answer.compose import clean_span, sentences_answer, short_answer
 from app.answer.extractive import Scored
-from app.answer.kinds import Kind, asks_for_one, question_kind
+from app.answer.kinds import asks_for_one
 from app.answer.overview import facts, subject
 from app.answer.question import analyse_question, resolve_pronoun
 from app.answer.signals import antonym_clash, negation_mismatch, new_capitalised, numbers_missing
@@ -85,33 +85,6 @@ def test_negation_mismatch(question, sentence, mismatch):
 def test_numbers_and_names_missing(question, sentence, numbers, names):
     assert numbers_missing(question, sentence) == numbers
     assert new_capitalised(question, sentence) == names
-
-
-@pytest.mark.parametrize(
-    ("question", "kind"),
-    [
-        ("Why have the joint patrols stalled?", Kind.REASON),
-        ("How did the convoy enter Syria?", Kind.REASON),
-        ("What was the reason for the delay?", Kind.REASON),
-        ("What do the Kurdish-led forces want a humanitarian corridor for?", Kind.REASON),
-        ("What is the tunnel used for?", Kind.REASON),
-        ("What party did he vote for?", Kind.FACTOID),
-        ("What is the name of the group he works for?", Kind.FACTOID),
-        ("How many soldiers died?", Kind.FACTOID),
-        ("How much did it cost?", Kind.FACTOID),
-        ("Who is Hakan Fidan?", Kind.DEFINE),
-        ("What did Erdogan say about Idlib?", Kind.SAID),
-        ("What did the ministry say?", Kind.SAID),
-        ("Is Turkey sending troops?", Kind.YESNO),
-        ("Did the talks resume?", Kind.YESNO),
-        ("Summarize what the articles say about Iran's role", Kind.OVERVIEW),
-        ("What do the articles say about HTS?", Kind.OVERVIEW),
-        ("Give me an overview of the ceasefire", Kind.OVERVIEW),
-        ("Which border crossing did the convoy use?", Kind.FACTOID),
-    ],
-)
-def test_question_kind(question, kind):
-    assert question_kind(question) is kind
 
 
 @pytest.mark.parametrize(

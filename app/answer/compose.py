@@ -26,18 +26,10 @@ def clean_span(text: str) -> str:
 
 
 def short_answer(query: Query, choice: Choice, warnings: list[str]) -> Answer:
-    """The answer in a few words, cited to the sentence it stands in."""
-    s = choice.sentence
-    words = clean_span(choice.span_text or "")
-    c = Citation.of(1, s.hit, s.start, s.end)
-    return Answer(
-        question=query.question,
-        answer=f"{words} [1]",
-        refused=False,
-        mode="extractive",
-        citations=[c],
-        warnings=warnings,
-    )
+    """The answer in a few words (the choice's span), cited to the sentence it stands in."""
+    if choice.span_start is None or choice.span_end is None:
+        raise ValueError("short_answer needs a choice with a span")
+    return words_answer(query, choice.sentence, choice.span_start, choice.span_end, warnings)
 
 
 def words_answer(query: Query, sentence: Scored, start: int, end: int, warnings: list[str]) -> Answer:
