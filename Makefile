@@ -55,7 +55,7 @@ clean:
 # answerability models with and without its features (scikit-learn). Data: ../shared/eval/squad2/train.jsonl.
 include Makefile.train
 
-# WordNet's opposites (app/answer/antonyms.json), a signal of the answerability models: rebuilt first.
+# WordNet's opposites (app/answer/reader/antonyms.json), a signal of the answerability models: rebuilt first.
 lexicon: setup
 	$(BIN)/python scripts/build_antonyms.py
 

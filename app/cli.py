@@ -174,8 +174,8 @@ def format_answer(a: dict[str, Any]) -> str:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
+    from app.answer.news.timeline import timeline
     from app.answer.pipeline import load_deps
-    from app.answer.timeline import timeline
 
     deps = load_deps(_settings(args))
     result = timeline(" ".join(args.query), deps.retriever, deps.settings).to_dict()

@@ -144,7 +144,7 @@ def main() -> None:
         worker(args)
         return
     if not args.model:
-        from app.answer.modelfile import DEFAULT_CACHE_DIR, ensure_model
+        from app.answer.llm.modelfile import DEFAULT_CACHE_DIR, ensure_model
 
         args.model = str(ensure_model(Path(os.environ.get("SOURCED_LOCAL_MODEL_DIR") or DEFAULT_CACHE_DIR)))
     configs = [(t, t, False) for t in args.threads]

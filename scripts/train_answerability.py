@@ -32,12 +32,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.answer.answerability import FEATURES, SPAN_FEATURES, Candidate, feature_vector, span_features  # noqa: E402
-from app.answer.choose import candidates  # noqa: E402
-from app.answer.extractive import score_sentences, select  # noqa: E402
-from app.answer.kinds import SHORT_KINDS, asks_for_one, question_kind  # noqa: E402
 from app.answer.pipeline import condense, load_deps  # noqa: E402
-from app.answer.question import analyse_question  # noqa: E402
+from app.answer.question.analysis import analyse_question  # noqa: E402
+from app.answer.question.kinds import SHORT_KINDS, asks_for_one, question_kind  # noqa: E402
+from app.answer.reader.answerability import FEATURES, SPAN_FEATURES, Candidate, feature_vector, span_features  # noqa: E402
+from app.answer.reader.choose import candidates  # noqa: E402
+from app.answer.reader.extractive import score_sentences, select  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.ingest import ingest  # noqa: E402
 from app.store.embeddings import build_embedder  # noqa: E402
@@ -94,7 +94,7 @@ class CachedReader:
     change of features or model does not mean reading every passage again."""
 
     def __init__(self, path: Path) -> None:
-        from app.answer.reader import SpanReader
+        from app.answer.reader.span_reader import SpanReader
 
         self.reader = SpanReader(threads=Settings().reader_threads)
         self.path = path.with_name(f"{path.stem}-{self.reader.config.get('sha256', '')[:12]}.pkl")

@@ -60,9 +60,9 @@ BASES = {
 
 
 def _load_reader_module():
-    """app/answer/reader.py by path, so training tokenises exactly as the runtime does."""
+    """app/answer/reader/span_reader.py by path, so training tokenises exactly as the runtime does."""
     spec = importlib.util.spec_from_file_location(
-        "sourced_reader_runtime", ROOT / "app" / "answer" / "reader.py"
+        "sourced_reader_runtime", ROOT / "app" / "answer" / "reader" / "span_reader.py"
     )
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)

@@ -68,7 +68,7 @@ def server():
 @pytest.fixture()
 def llm_deps(server, deps):
     """The seed index, answered by an LLM engine talking to the fake server (1 s timeout, 1 retry)."""
-    from app.answer.llm import LLMEngine
+    from app.answer.llm.engine import LLMEngine
     from app.answer.pipeline import Deps
 
     server.reset()

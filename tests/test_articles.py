@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.answer.articles import list_articles, open_article
+from app.answer.news.articles import list_articles, open_article
 from app.core.types import Article, ArticleView
 from app.web.render import article_html, article_label
 

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.answer.citations import cited, is_refusal, normalise, render, sanitise
+from app.answer.grounding.citations import cited, is_refusal, normalise, render, sanitise
 
 FORMATS = ["[{}]", "[{}, {}]", "[{},{}]", "【{}】", "[[{}]]", "({})", "[Passage {}]", "[^{}]", "[{}; {}]"]
 words = st.text(alphabet=st.sampled_from("abcdefgh ijk.,"), min_size=0, max_size=12)

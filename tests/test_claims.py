@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.answer.citations import render
-from app.answer.claim_split import split_claims
-from app.answer.claims import CONTRADICTED, QUOTE_FIXED, QUOTE_MISSING, REMOVED, check_claims
-from app.answer.llm import LLM_UNSUPPORTED
+from app.answer.grounding.citations import render
+from app.answer.grounding.claim_split import split_claims
+from app.answer.grounding.claims import CONTRADICTED, QUOTE_FIXED, QUOTE_MISSING, REMOVED, check_claims
+from app.answer.grounding.quotes import find
+from app.answer.grounding.support import RULES, Span, claim_facts, common_words, judge, span_facts
+from app.answer.llm.engine import LLM_UNSUPPORTED
 from app.answer.pipeline import Deps, answer
-from app.answer.quotes import find
-from app.answer.support import RULES, Span, claim_facts, common_words, judge, span_facts
 from app.core.types import Hit
 from app.text.numbers import values
 from app.text.words import terms

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from app.answer.citations import is_refusal
-from app.answer.coverage import closest, coverage_sentence, honest_refusal
+from app.answer.grounding.citations import is_refusal
+from app.answer.news.coverage import closest, coverage_sentence, honest_refusal
 from app.core.types import Hit
 from app.store.chroma import DocRecord
 from app.text.dates import human_date

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.answer.extractive import (
+from app.answer.question.analysis import analyse_question
+from app.answer.reader.extractive import (
     closeness,
     dated,
     novelty,
@@ -15,8 +16,7 @@ from app.answer.extractive import (
     time_factor,
     type_factor,
 )
-from app.answer.question import analyse_question
-from app.answer.weights import WEIGHTS, Weights
+from app.answer.reader.weights import WEIGHTS, Weights
 from app.core.settings import Settings
 from app.core.types import Hit, Query
 from app.store.keyword import KeywordIndex

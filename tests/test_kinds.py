@@ -1,5 +1,5 @@
 """Table-driven tests of the kinds of question: which kind a question is, and the finders of why/how,
-what-did-X-say, who-is and overview answers (app/answer/why.py, said.py, definitions.py, overview.py).
+what-did-X-say, who-is and overview answers (app/answer/shapes/why.py, said.py, definitions.py, overview.py).
 
 No index and no model: passages are built by hand; every term weighs the same.
 """
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.answer.cues import found, same_term
-from app.answer.definitions import define
-from app.answer.kinds import Kind, definition_subject, question_kind, split_said
-from app.answer.overview import facts
-from app.answer.said import said_sentences
-from app.answer.why import event_terms, reason_sentences
-from app.answer.windows import covers, table
+from app.answer.question.cues import found, same_term
+from app.answer.question.kinds import Kind, definition_subject, question_kind, split_said
+from app.answer.shapes.definitions import define
+from app.answer.shapes.overview import facts
+from app.answer.shapes.said import said_sentences
+from app.answer.shapes.why import event_terms, reason_sentences
+from app.answer.shapes.windows import covers, table
 from app.core.types import Hit
 from app.text.words import terms
 
@@ -258,7 +258,7 @@ def test_said_needs_the_speaker_and_the_topic():
     ],
 )
 def test_overview_head_term(question, head):
-    from app.answer.overview import head_term
+    from app.answer.shapes.overview import head_term
 
     assert head_term(question) == head
 
@@ -299,7 +299,7 @@ def test_overview_reads_every_retrieved_sentence_and_needs_the_subjects_names():
     ],
 )
 def test_yes_or_no_only_when_a_sentence_states_it(question, sentence, stated):
-    from app.answer.yesno import states
+    from app.answer.shapes.yesno import states
 
     tab = table([_hit(sentence)])
     assert states(question, tab.sents[0].scored(1.0), tab) is stated

@@ -10,7 +10,7 @@ import time
 import pytest
 from pydantic import SecretStr
 
-from app.answer.llm import LLM_UNSUPPORTED, LlamaIndexBackend, LLMEngine, worst_case_seconds
+from app.answer.llm.engine import LLM_UNSUPPORTED, LlamaIndexBackend, LLMEngine, worst_case_seconds
 from app.answer.pipeline import Deps, answer, stream_answer
 from app.core.errors import LLM_FALLBACK, BadHistory
 from app.core.types import Hit, Query

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from app.answer import engines, modelfile
-from app.answer.engines import LocalModelUnavailable, build_engine, pick_engine
-from app.answer.llm import LLMEngine, LLMFault
+from app.answer.llm import modelfile, pick
+from app.answer.llm.engine import LLMEngine, LLMFault
+from app.answer.llm.pick import LocalModelUnavailable, build_engine, pick_engine
 from app.answer.pipeline import Deps, answer, prefix_order, stream_answer
 from app.core.busy import EMBEDDING, embedding
 from app.core.errors import LOCAL_FALLBACK, LOCAL_NO_ANSWER
@@ -74,34 +74,34 @@ def local_deps(deps, backend, **update) -> Deps:
     ],
 )
 def test_pick_engine(monkeypatch, mode, key, installed, expected):
-    monkeypatch.setattr(engines, "local_installed", lambda s: installed)
+    monkeypatch.setattr(pick, "local_installed", lambda s: installed)
     s = Settings(answer_mode=mode, openai_api_key=SecretStr("k") if key else None)
     assert pick_engine(s) == expected
 
 
 def test_local_installed_needs_llama_cpp_and_a_model(monkeypatch, tmp_path):
     have_llama = importlib.util.find_spec("llama_cpp") is not None
-    monkeypatch.setattr(engines, "installed", lambda: False)
-    assert not engines.local_installed(Settings())
-    assert engines.local_installed(Settings(local_model_path=tmp_path / "own.gguf")) is have_llama
+    monkeypatch.setattr(pick, "installed", lambda: False)
+    assert not pick.local_installed(Settings())
+    assert pick.local_installed(Settings(local_model_path=tmp_path / "own.gguf")) is have_llama
 
 
 def test_asked_for_but_unverifiable_model_fails_loudly_auto_falls_back(monkeypatch, tmp_path, embedder):
     def refuse(path, cache):
         raise modelfile.ModelUnavailable(modelfile.NOT_INSTALLED)
 
-    monkeypatch.setattr(engines, "resolve_model", refuse)
-    monkeypatch.setattr(engines.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(pick, "resolve_model", refuse)
+    monkeypatch.setattr(pick.importlib.util, "find_spec", lambda name: object())
     with pytest.raises(LocalModelUnavailable, match="make setup-llm"):
         build_engine(Settings(answer_mode="local"), embedder)
-    monkeypatch.setattr(engines, "installed", lambda: True)
+    monkeypatch.setattr(pick, "installed", lambda: True)
     assert build_engine(Settings(answer_mode="auto"), embedder) is None
 
 
 def test_a_file_that_is_not_gguf_is_never_loaded(tmp_path, embedder, monkeypatch):
     bad = tmp_path / "model.gguf"
     bad.write_bytes(b"<html>not a model</html>")
-    monkeypatch.setattr(engines.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(pick.importlib.util, "find_spec", lambda name: object())
     with pytest.raises(LocalModelUnavailable, match="not a GGUF"):
         build_engine(Settings(answer_mode="local", local_model_path=bad), embedder)
 
@@ -172,7 +172,7 @@ class SlowLlama:
 
 
 def slow_backend(monkeypatch, delay: float, **kw):
-    from app.answer import local
+    from app.answer.llm import local
 
     monkeypatch.setattr(local, "load_model", lambda *a: SlowLlama(delay))
     return local.LocalBackend(Path("/nowhere.gguf"), **kw)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.answer import modelfile
-from app.answer.modelfile import ModelUnavailable, ensure_model
+from app.answer.llm import modelfile
+from app.answer.llm.modelfile import ModelUnavailable, ensure_model
 
 
 def make_parts(d: Path, sizes: list[int]) -> tuple[list[Path], bytes]:
@@ -227,14 +227,14 @@ class FakeLlama:
 
 
 def fake_backend(monkeypatch, llama, **kw):
-    from app.answer import local
+    from app.answer.llm import local
 
     monkeypatch.setattr(local, "load_model", lambda *a: llama)
     return local.LocalBackend(Path("/nowhere.gguf"), **kw)
 
 
 def test_backend_streams_and_faults(monkeypatch):
-    from app.answer.llm import LLMFault
+    from app.answer.llm.engine import LLMFault
 
     b = fake_backend(monkeypatch, FakeLlama(["Troops ", "moved [1]."]))
     assert "".join(b.stream([{"role": "user", "content": "q"}], 16, 0.0)) == "Troops moved [1]."
@@ -247,7 +247,7 @@ def test_backend_streams_and_faults(monkeypatch):
 
 
 def test_backend_refuses_while_ingest_is_busy(monkeypatch):
-    from app.answer.llm import LLMFault
+    from app.answer.llm.engine import LLMFault
 
     busy = threading.Lock()
     b = fake_backend(monkeypatch, FakeLlama(["x"]), busy=busy, busy_wait=0.05)
@@ -268,8 +268,8 @@ def test_backend_refuses_while_ingest_is_busy(monkeypatch):
 def test_missing_llama_cpp_is_an_llm_fault(monkeypatch, tmp_path):
     import builtins
 
-    from app.answer import local
-    from app.answer.llm import LLMFault
+    from app.answer.llm import local
+    from app.answer.llm.engine import LLMFault
 
     real_import = builtins.__import__
 

@@ -31,7 +31,7 @@ def test_time_filtered_question_answers_from_that_time_only(deps):
 
 
 def test_label_current_unit(seed_settings):
-    from app.answer.current import label_current
+    from app.answer.news.current import label_current
     from app.core.types import Answer, Citation
 
     cite = Citation(
@@ -69,7 +69,7 @@ def test_according_to_an_outlet_answers_from_that_outlet(deps):
     ],
 )
 def test_asked_outlet(question, outlet):
-    from app.answer.outlets import asked_outlet
+    from app.answer.news.outlets import asked_outlet
 
     got = asked_outlet(question, {"The New Arab", "Pentapostagma", "Asharq Al-Awsat"})
     assert (got[0] if got else None) == outlet

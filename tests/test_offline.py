@@ -23,7 +23,7 @@ from app.cli import main
 idx = sys.argv[2]
 assert main(["ingest", sys.argv[1], "--index-dir", idx, "--quiet"]) == 0
 assert main(["ask", "--json", "--index-dir", idx, "Which border crossing did the Turkish convoy use?"]) == 0
-from app.answer.tokens import TokenCounter
+from app.answer.llm.tokens import TokenCounter
 print("tokens", TokenCounter("gpt-4.1-mini").count("hello world"))
 """
 

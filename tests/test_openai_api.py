@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from livesrv import serve_app
 from pydantic import SecretStr
 
-from app.answer.llm import LLMEngine
+from app.answer.llm.engine import LLMEngine
+from app.answer.llm.prompts import load_prompts
 from app.answer.pipeline import Deps, answer
-from app.answer.prompts import load_prompts
 from app.core.errors import RateLimited, Unauthorized
 from app.core.settings import Settings
 from app.web.api import create_app

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.answer.outlets import counts, disagreements, side_by_side
+from app.answer.news.outlets import counts, disagreements, side_by_side
 from app.core.types import Answer, Citation
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.answer.llm import LLMEngine, format_passages
-from app.answer.prompts import PromptError, load_prompts
+from app.answer.llm.engine import LLMEngine, format_passages
+from app.answer.llm.prompts import PromptError, load_prompts
 from app.core.settings import Settings
 from app.core.types import Hit, Query
 
@@ -71,7 +71,7 @@ def test_request_layout_and_untrusted_passages(embedder):
 
 
 def test_tiktoken_loads_offline_even_with_an_empty_user_cache(tmp_path, monkeypatch):
-    from app.answer.tokens import TokenCounter, load_encoding
+    from app.answer.llm.tokens import TokenCounter, load_encoding
 
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))  # nothing there: the bundled cache must be used
     load_encoding.cache_clear()
@@ -85,7 +85,7 @@ def test_tiktoken_loads_offline_even_with_an_empty_user_cache(tmp_path, monkeypa
 
 
 def test_budget_drops_oldest_history_then_weakest_passages():
-    from app.answer.tokens import TokenCounter, fit
+    from app.answer.llm.tokens import TokenCounter, fit
 
     counter = TokenCounter("gpt-4.1-mini")
     history = [{"role": "user", "content": f"turn {i} " + "word " * 50} for i in range(6)]

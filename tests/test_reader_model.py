@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from app.answer.reader import Span, SpanReader
+from app.answer.reader.signals import ANTONYMS_FILE
+from app.answer.reader.span_reader import Span, SpanReader
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = ROOT / "models" / "reader"
@@ -157,7 +158,7 @@ def test_config_records_training_data_hash() -> None:
 @pytest.mark.slow  # waits on purpose, a subprocess, or many requests: not in make test-fast
 def test_runtime_imports_no_torch() -> None:
     code = (
-        "import sys; from app.answer.reader import SpanReader; "
+        "import sys; from app.answer.reader.span_reader import SpanReader; "
         "SpanReader().read('Who?', ['Maria Okafor was appointed.']); "
         "bad = [m for m in ('torch', 'transformers') if m in sys.modules]; assert not bad, bad"
     )
@@ -188,7 +189,7 @@ def test_rebuilding_reproduces_the_shipped_opposites(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    assert json.loads(out.read_text()) == json.loads((ROOT / "app" / "answer" / "antonyms.json").read_text())
+    assert json.loads(out.read_text()) == json.loads(ANTONYMS_FILE.read_text())
 
 
 @pytest.mark.slow  # minutes from cold (an index of the 17 articles, the reader over 2,778 questions)

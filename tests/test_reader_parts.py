@@ -6,12 +6,13 @@ No index and no model: passages are built by hand, the embedder is not needed.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from app.answer.answerability import (
+from app.answer.question.analysis import analyse_question, resolve_pronoun
+from app.answer.question.kinds import asks_for_one
+from app.answer.reader.answerability import (
     FEATURES,
     MODELS,
     SPAN_FEATURES,
@@ -21,14 +22,18 @@ from app.answer.answerability import (
     feature_vector,
     span_features,
 )
-from app.answer.choose import Choice, choose, crisp
-from app.answer.compose import clean_span, sentences_answer, short_answer
-from app.answer.extractive import Scored
-from app.answer.kinds import asks_for_one
-from app.answer.overview import facts, subject
-from app.answer.question import analyse_question, resolve_pronoun
-from app.answer.signals import antonym_clash, negation_mismatch, new_capitalised, numbers_missing
-from app.answer.spans import far_from_focus
+from app.answer.reader.choose import Choice, choose, crisp
+from app.answer.reader.extractive import Scored
+from app.answer.reader.signals import (
+    ANTONYMS_FILE,
+    antonym_clash,
+    negation_mismatch,
+    new_capitalised,
+    numbers_missing,
+)
+from app.answer.reader.spans import far_from_focus
+from app.answer.shapes.compose import clean_span, sentences_answer, short_answer
+from app.answer.shapes.overview import facts, subject
 from app.core.types import Hit, Query
 
 
@@ -40,7 +45,7 @@ from app.core.types import Hit, Query
         ("What name is used for larger streams?", "The name is used for smaller streams.", True),
         ("Which is the first bridge?", "It was the first and last bridge.", False),
         ("When did prices rise?", "Prices fell in 1974.", True),
-        # WordNet's opposites (app/answer/antonyms.json), in any inflection
+        # WordNet's opposites (app/answer/reader/antonyms.json), in any inflection
         ("Did the army meet heavy resistance?", "The army met light resistance.", True),
         ("What captures the informal notion?", "It captures the formal notion.", True),
         (
@@ -238,7 +243,7 @@ def test_shipped_answerability_models_load_and_rank(name):
     ],
 )
 def test_heuristic_span(question, sentence, span):
-    from app.answer.spans import heuristic_span
+    from app.answer.reader.spans import heuristic_span
 
     found = heuristic_span(sentence, analyse_question(question))
     assert (sentence[found[0] : found[1]] if found else None) == span
@@ -362,7 +367,7 @@ def test_choose_gives_the_span_when_the_span_model_says_so(question, span_interc
 def test_continued_sentence_gets_no_span(pinpoint, next_score, next_covers, continues):
     from dataclasses import replace
 
-    from app.answer.choose import continued
+    from app.answer.reader.choose import continued
 
     h = _hit("Turkey deployed reinforcements. Twenty vehicles crossed near Milaya.")
     lead = replace(_scored(h, "Turkey deployed reinforcements."), pinpoint=pinpoint)
@@ -398,7 +403,7 @@ def test_resolve_pronoun(question, context, resolved):
 
 
 def test_the_wordnet_opposites_file_names_its_source_and_holds_inflections():
-    data = json.loads((Path(__file__).parents[1] / "app" / "answer" / "antonyms.json").read_text())
+    data = json.loads(ANTONYMS_FILE.read_text())
     assert "WordNet 3.0" in data["source"] and data["built_by"] == "scripts/build_antonyms.py"
     pairs = {(p["a"], p["b"]): p for p in data["pairs"]}
     assert len(pairs) > 1000

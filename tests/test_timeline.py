@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.answer.news.timeline import asks_for_timeline, build_timeline, subject_of, timeline
 from app.answer.pipeline import answer
-from app.answer.timeline import asks_for_timeline, build_timeline, subject_of, timeline
-from app.answer.timeq import time_window
+from app.answer.question.timeq import time_window
 from app.core.errors import BadQuestion
 from tests.conftest import SEEDS
 from tests.test_answers import check_invariants

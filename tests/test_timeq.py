@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from app.answer.timeq import time_window
+from app.answer.question.timeq import time_window
 
 NOW = date(2024, 12, 3)  # the newest article's date
 
@@ -64,14 +64,14 @@ def test_contains():
     ],
 )
 def test_strip_time(question, reader):
-    from app.answer.timeq import strip_time
+    from app.answer.question.timeq import strip_time
 
     w = time_window(question, NOW)
     assert strip_time(question, w) == (reader or question)
 
 
 def test_narrow_keeps_the_sentences_dated_in_the_window():
-    from app.answer.timeq import narrow
+    from app.answer.question.timeq import narrow
     from app.core.types import EventDate, Hit
 
     text = "On Wednesday, Russia struck. Nothing was said. In 2019 a deal was made. It held."

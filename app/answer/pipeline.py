@@ -9,14 +9,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from app.answer.answerability import MODELS, AnswerabilityModel
-from app.answer.choose import SpanReader, choose
-from app.answer.compose import refusal, sentences_answer, short_answer, words_answer
-from app.answer.current import prefer_newest
-from app.answer.definitions import define
-from app.answer.extractive import Scored, score_sentences, select
-from app.answer.finish import finish
-from app.answer.kinds import (
+from app.answer.news.current import prefer_newest
+from app.answer.news.finish import finish
+from app.answer.news.outlets import asked_outlet, rival_figures
+from app.answer.news.timeline import asks_for_timeline, build_timeline, timeline_answer
+from app.answer.question.analysis import NAME, analyse_question
+from app.answer.question.kinds import (
     SHORT_KINDS,
     Kind,
     asks_for_a_person,
@@ -24,17 +22,19 @@ from app.answer.kinds import (
     definition_subject,
     question_kind,
 )
-from app.answer.outlets import asked_outlet, rival_figures
-from app.answer.overview import facts, subject
-from app.answer.question import NAME, analyse_question
+from app.answer.question.timeq import TimeWindow, narrow, strip_time, time_window
+from app.answer.reader.answerability import MODELS, AnswerabilityModel
+from app.answer.reader.choose import SpanReader, choose
+from app.answer.reader.extractive import Scored, score_sentences, select
+from app.answer.reader.signals import yes_or_no
 from app.answer.retrieval import Retriever
-from app.answer.said import said_sentences
-from app.answer.signals import yes_or_no
-from app.answer.timeline import asks_for_timeline, build_timeline, timeline_answer
-from app.answer.timeq import TimeWindow, narrow, strip_time, time_window
-from app.answer.why import reason_sentences
-from app.answer.windows import table
-from app.answer.yesno import states
+from app.answer.shapes.compose import refusal, sentences_answer, short_answer, words_answer
+from app.answer.shapes.definitions import define
+from app.answer.shapes.overview import facts, subject
+from app.answer.shapes.said import said_sentences
+from app.answer.shapes.why import reason_sentences
+from app.answer.shapes.windows import table
+from app.answer.shapes.yesno import states
 from app.core.errors import LOCAL_NO_ANSWER, BadHistory, BadQuestion, IndexMissing
 from app.core.protocols import Embedder
 from app.core.settings import Settings
@@ -44,7 +44,7 @@ from app.store.embeddings import build_embedder, embedder_identity
 from app.text.words import terms
 
 if TYPE_CHECKING:  # the OpenAI client is imported only when a model is configured
-    from app.answer.llm import LLMEngine
+    from app.answer.llm.engine import LLMEngine
 
 log = logging.getLogger("sourced")
 NEEDS_CONTEXT = "This looks like a follow-up question: ask it in the same chat, or name who or what you mean."
@@ -79,7 +79,7 @@ def load_deps(settings: Settings, llm: LLMEngine | None = None) -> Deps:
         "since last week", date.today()
     )  # dateparser loads its language data once, here, not mid-answer
     if llm is None:
-        from app.answer.engines import build_engine
+        from app.answer.llm.pick import build_engine
 
         llm = build_engine(settings, embedder)
     answerability, reader = load_reader(settings)
@@ -92,14 +92,14 @@ def load_reader(settings: Settings) -> tuple[AnswerabilityModel | None, SpanRead
     full, fast = MODELS / "answerability.json", MODELS / "answerability-fast.json"
     have_reader = (MODELS / "reader" / "reader.int8.onnx").exists()
     if settings.reader == "minilm" and full.exists() and have_reader:
-        from app.answer.reader import SpanReader as MiniLMReader
+        from app.answer.reader.span_reader import SpanReader as MiniLMReader
 
         return AnswerabilityModel.load(full), MiniLMReader(threads=settings.reader_threads)
     if settings.reader != "rules" and fast.exists():
         model = AnswerabilityModel.load(fast)
         if model.span is None or not have_reader:
             return model, None
-        from app.answer.reader import SpanReader as MiniLMReader
+        from app.answer.reader.span_reader import SpanReader as MiniLMReader
 
         return model, MiniLMReader(threads=settings.reader_threads)
     if settings.reader != "rules":
@@ -289,7 +289,7 @@ def previous_passages(hist: list[dict[str, str]], deps: Deps) -> list[Hit]:
 def prefix_order(hits: list[Hit], previous: list[Hit], limit: int) -> list[Hit]:
     """The passages for the local model, those the last prompt opened with first and in the same order while
     they are still retrieved: the follow-up's prompt then starts like the last one, and llama.cpp reuses
-    that prefix's state instead of reading it again (app/answer/local.py keeps it in RAM)."""
+    that prefix's state instead of reading it again (app/answer/llm/local.py keeps it in RAM)."""
     ids = {h.id for h in hits}
     kept: list[Hit] = []
     for h in previous[:limit]:

@@ -8,7 +8,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from app.answer.timeq import TimeWindow, periods
+from app.answer.question.timeq import TimeWindow, periods
 from app.core.protocols import Embedder
 from app.core.settings import Settings
 from app.core.types import Hit

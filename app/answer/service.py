@@ -12,9 +12,9 @@ from typing import Any
 
 import anyio
 
-from app.answer.articles import list_articles, open_article
+from app.answer.news.articles import list_articles, open_article
+from app.answer.news.timeline import timeline
 from app.answer.pipeline import Deps, answer, load_deps, stream_answer
-from app.answer.timeline import timeline
 from app.core.errors import INTERNAL, Busy, RateLimited, SourcedError
 from app.core.settings import Settings
 from app.core.types import Answer, Article, ArticleView, Timeline

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
-from app.answer.cues import found
-from app.answer.extractive import Scored
-from app.answer.kinds import OVERVIEW
-from app.answer.question import analyse_question
-from app.answer.windows import names_present, table
+from app.answer.question.analysis import analyse_question
+from app.answer.question.cues import found
+from app.answer.question.kinds import OVERVIEW
+from app.answer.reader.extractive import Scored
+from app.answer.shapes.windows import names_present, table
 from app.core.types import Hit
 from app.text.words import terms
 

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from app.answer.question.timeq import TimeWindow, strip_time, time_window
 from app.answer.retrieval import Retriever
-from app.answer.timeq import TimeWindow, strip_time, time_window
 from app.core.errors import BadQuestion
 from app.core.settings import Settings
 from app.core.types import Answer, Citation, EventDate, Hit, Timeline, TimelineEvent

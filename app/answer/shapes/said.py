@@ -8,11 +8,11 @@ or in the sentence before it, and covers enough of the topic. The speaker never 
 
 from __future__ import annotations
 
-from app.answer.cues import SAID_QUESTION_TERMS, SPEECH, found
-from app.answer.extractive import Scored
-from app.answer.kinds import split_said
-from app.answer.question import NAME, analyse_question
-from app.answer.windows import IDF, Sent, Table, coverage, names_present, vetoed
+from app.answer.question.analysis import NAME, analyse_question
+from app.answer.question.cues import SAID_QUESTION_TERMS, SPEECH, found
+from app.answer.question.kinds import split_said
+from app.answer.reader.extractive import Scored
+from app.answer.shapes.windows import IDF, Sent, Table, coverage, names_present, vetoed
 from app.text.words import terms
 
 SPEAKER_SHARE = 0.6  # share of the speaker's words a sentence must name (when it lacks the surname)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from app.answer.coverage import honest_refusal
-from app.answer.current import label_current
-from app.answer.outlets import disagreements, side_by_side
+from app.answer.news.coverage import honest_refusal
+from app.answer.news.current import label_current
+from app.answer.news.outlets import disagreements, side_by_side
+from app.answer.question.timeq import TimeWindow, window_words
 from app.answer.retrieval import Retriever
-from app.answer.timeq import TimeWindow, window_words
 from app.core.settings import Settings
 from app.core.types import Answer, Hit
 

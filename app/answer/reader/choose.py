@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.answer.answerability import AnswerabilityModel, Candidate, span_features
-from app.answer.extractive import Scored
-from app.answer.kinds import SHORT_KINDS, asks_for_one, question_kind
-from app.answer.question import analyse_question, resolve_pronoun
-from app.answer.spans import far_from_focus, heuristic_span
-from app.answer.weights import WEIGHTS, Weights
+from app.answer.question.analysis import analyse_question, resolve_pronoun
+from app.answer.question.kinds import SHORT_KINDS, asks_for_one, question_kind
+from app.answer.reader.answerability import AnswerabilityModel, Candidate, span_features
+from app.answer.reader.extractive import Scored
+from app.answer.reader.spans import far_from_focus, heuristic_span
+from app.answer.reader.weights import WEIGHTS, Weights
 from app.core.types import Hit, Query
 from app.text.words import terms
 

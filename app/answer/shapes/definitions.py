@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.answer.cues import APPOSITION_OPENERS, SPEECH, TITLE_RUN_STOPS, found
-from app.answer.windows import Sent, Table
+from app.answer.question.cues import APPOSITION_OPENERS, SPEECH, TITLE_RUN_STOPS, found
+from app.answer.shapes.windows import Sent, Table
 from app.text.words import terms
 
 MAX_TITLE_WORDS = 6

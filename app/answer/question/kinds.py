@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from app.answer.cues import (
+from app.answer.question.cues import (
     DEFINITION_QUESTIONS,
     PERSON_ROLE_QUESTIONS,
     SAID_QUESTION_NOUNS,

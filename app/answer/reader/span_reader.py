@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "models" / "reader"
+DEFAULT_DIR = Path(__file__).resolve().parents[3] / "models" / "reader"
 MODEL_FILE = "reader.int8.onnx"
 MAX_LENGTH = 192
 MAX_QUESTION_TOKENS = 48

@@ -217,7 +217,7 @@ def resolve_model(model_path: Path | None, cache_dir: Path) -> Path:
 
 
 def main() -> int:
-    """`python -m app.answer.modelfile`: join and verify into SOURCED_LOCAL_MODEL_DIR (make setup-llm)."""
+    """`python -m app.answer.llm.modelfile`: join and verify into SOURCED_LOCAL_MODEL_DIR (make setup-llm)."""
     cache_dir = Path(os.environ.get("SOURCED_LOCAL_MODEL_DIR") or DEFAULT_CACHE_DIR)
     start = time.monotonic()
     try:

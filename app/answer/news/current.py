@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.answer.extractive import Scored, select
+from app.answer.reader.extractive import Scored, select
 from app.core.settings import Settings
 from app.core.types import Answer
 from app.text.dates import human_date

@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from app.answer.citations import is_refusal, render, strip_markers
-from app.answer.claims import check_claims
-from app.answer.prompts import load_prompts
-from app.answer.support import RULES, SupportRules
-from app.answer.tokens import TokenCounter, fit
+from app.answer.grounding.citations import is_refusal, render, strip_markers
+from app.answer.grounding.claims import check_claims
+from app.answer.grounding.support import RULES, SupportRules
+from app.answer.llm.prompts import load_prompts
+from app.answer.llm.tokens import TokenCounter, fit
 from app.core.errors import LLM_FALLBACK, LOCAL_FALLBACK
 from app.core.protocols import Embedder
 from app.core.settings import Settings
@@ -195,7 +195,7 @@ class LLMEngine:
         self.counter = TokenCounter(settings.llm_model)
         local = mode == "local"
         # A small local model gets a short, literal prompt, a few passages and no history (the question is
-        # already made standalone), so a follow-up's prompt shares its prefix with the last one (app/answer/local.py).
+        # already made standalone), so a follow-up's prompt shares its prefix with the last one (app/answer/llm/local.py).
         self.template = self.prompts.local_answer if local else self.prompts.answer
         self.fault_message = LOCAL_FALLBACK if local else LLM_FALLBACK
 
@@ -290,7 +290,7 @@ class LLMEngine:
         return final
 
     def finish(self, query: Query, raw: str, passages: list[Hit], fallback: Fallback) -> Answer:
-        """Check the model's answer claim by claim against the passages it was given (app/answer/claims.py)."""
+        """Check the model's answer claim by claim against the passages it was given (app/answer/grounding/claims.py)."""
         marked = render(raw, len(passages))
         text = marked.text
         if not text:

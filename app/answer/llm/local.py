@@ -1,7 +1,7 @@
 """An in-process chat backend on llama.cpp (llama-cpp-python) for a local GGUF model.
 
 The model is loaded once per process and shared; llama.cpp is not thread-safe, so every generation runs
-under one process-wide lock. The caller resolves and verifies the file first (app.answer.modelfile):
+under one process-wide lock. The caller resolves and verifies the file first (app.answer.llm.modelfile):
 this module loads whatever path it is given.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from app.answer.llm import LLMFault
+from app.answer.llm.engine import LLMFault
 
 log = logging.getLogger("sourced")
 Messages = list[dict[str, str]]

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from app.answer.question import QuestionInfo
-from app.answer.signals import antonym_clash, negation_mismatch, new_capitalised, numbers_missing
+from app.answer.question.analysis import QuestionInfo
+from app.answer.reader.signals import antonym_clash, negation_mismatch, new_capitalised, numbers_missing
 from app.text.words import terms
 
-MODELS = Path(__file__).resolve().parents[2] / "models"
+MODELS = Path(__file__).resolve().parents[3] / "models"
 ANSWER_TYPES = ("number", "date", "entity", "place", "any")
 
 # The features, in the order the model file's coefficients follow.

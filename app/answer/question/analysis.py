@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.answer.cues import DEFINITION_QUESTIONS
+from app.answer.question.cues import DEFINITION_QUESTIONS
 from app.text.dates import months_in, years_in
 from app.text.words import DEMONYM_WORDS, normalise, stem, terms
 

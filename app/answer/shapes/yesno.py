@@ -7,11 +7,11 @@ as stated (the answer is then "No.", signals.yes_or_no).
 
 from __future__ import annotations
 
-from app.answer.cues import LIGHT_VERBS, found
-from app.answer.extractive import Scored
-from app.answer.question import analyse_question
-from app.answer.signals import opposite_forms
-from app.answer.windows import Table, allowed_missing, names_present
+from app.answer.question.analysis import analyse_question
+from app.answer.question.cues import LIGHT_VERBS, found
+from app.answer.reader.extractive import Scored
+from app.answer.reader.signals import opposite_forms
+from app.answer.shapes.windows import Table, allowed_missing, names_present
 from app.text.words import terms
 
 OPPOSITE: dict[str, frozenset[str]] = {}

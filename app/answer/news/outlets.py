@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from app.answer.extractive import Scored
+from app.answer.reader.extractive import Scored
 from app.core.types import Answer, Citation, Disagreement, Figure
 from app.text.words import STOPWORDS, terms
 

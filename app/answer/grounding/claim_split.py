@@ -7,8 +7,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.answer.citations import strip_markers
-from app.answer.support import RULES, SupportRules
+from app.answer.grounding.citations import strip_markers
+from app.answer.grounding.support import RULES, SupportRules
 from app.text.sentences import split_sentences
 
 _MARK = re.compile(r"\[(\d+)\]")

@@ -8,11 +8,11 @@ event: refuse, since a why-question about an event the articles don't report has
 
 from __future__ import annotations
 
-from app.answer.cues import CAUSE, MEANS, REASON_QUESTION_TERMS, STRONG_CAUSE
-from app.answer.extractive import Scored
-from app.answer.kinds import ATTRIBUTION
-from app.answer.question import analyse_question
-from app.answer.windows import IDF, Sent, Table, coverage, covers, names_present, vetoed
+from app.answer.question.analysis import analyse_question
+from app.answer.question.cues import CAUSE, MEANS, REASON_QUESTION_TERMS, STRONG_CAUSE
+from app.answer.question.kinds import ATTRIBUTION
+from app.answer.reader.extractive import Scored
+from app.answer.shapes.windows import IDF, Sent, Table, coverage, covers, names_present, vetoed
 from app.text.dates import MONTHS as MONTH_NAMES
 from app.text.words import terms
 

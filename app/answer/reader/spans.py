@@ -1,14 +1,14 @@
 """Short answers without the span reader: the phrase of the asked-for kind (a number, a date, a name)
 that sits closest to the question's own words in the chosen sentence.
 
-The fast tier's fallback; the MiniLM span reader (app/answer/reader.py) replaces it when installed.
+The fast tier's fallback; the MiniLM span reader (app/answer/reader/span_reader.py) replaces it when installed.
 """
 
 from __future__ import annotations
 
 import re
 
-from app.answer.question import QuestionInfo
+from app.answer.question.analysis import QuestionInfo
 from app.text.dates import DATE_EXPRESSION
 from app.text.words import terms
 

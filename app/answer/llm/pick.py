@@ -6,9 +6,9 @@ import importlib.util
 import logging
 from typing import Literal
 
-from app.answer.llm import LLMEngine, LLMFault
-from app.answer.local import LocalBackend
-from app.answer.modelfile import ModelUnavailable, installed, resolve_model
+from app.answer.llm.engine import LLMEngine, LLMFault
+from app.answer.llm.local import LocalBackend
+from app.answer.llm.modelfile import ModelUnavailable, installed, resolve_model
 from app.core.busy import EMBEDDING
 from app.core.errors import SourcedError
 from app.core.protocols import Embedder

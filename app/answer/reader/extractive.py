@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.answer.question import (
+from app.answer.question.analysis import (
     QuestionInfo,
     analyse_question,
     answer_proximity,
@@ -16,7 +16,7 @@ from app.answer.question import (
     nationality_clash,
     terms,
 )
-from app.answer.weights import STRICT_TYPES, WEIGHTS, Weights
+from app.answer.reader.weights import STRICT_TYPES, WEIGHTS, Weights
 from app.core.protocols import Embedder
 from app.core.settings import Settings
 from app.core.types import Hit, Query

@@ -2,7 +2,7 @@
 
 Unanswerable questions often reuse a sentence's own words with one thing changed: a negation, an antonym
 ("largest" asked, "smallest" written), or a number. These functions say so; the model learns how much each
-counts (see app/answer/answerability.py and scripts/train_answerability.py).
+counts (see app/answer/reader/answerability.py and scripts/train_answerability.py).
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ ANTONYM_PAIRS: tuple[tuple[str, str], ...] = (
     ("male", "female"),
 )
 # WordNet's direct antonyms with their inflections (scripts/build_antonyms.py writes it; see its docstring).
-_WORDNET = json.loads(Path(__file__).with_name("antonyms.json").read_text(encoding="utf-8"))
+ANTONYMS_FILE = Path(__file__).with_name("antonyms.json")  # the one place its file is named
+_WORDNET = json.loads(ANTONYMS_FILE.read_text(encoding="utf-8"))
 
 
 def opposite_forms() -> Iterator[tuple[frozenset[str], frozenset[str]]]:

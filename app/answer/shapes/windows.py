@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from app.answer.cues import LIGHT_VERBS, found
-from app.answer.extractive import Scored, dated
-from app.answer.question import QuestionInfo, nationality_clash
+from app.answer.question.analysis import QuestionInfo, nationality_clash
+from app.answer.question.cues import LIGHT_VERBS, found
+from app.answer.reader.extractive import Scored, dated
 from app.core.types import Hit
 from app.text.dates import months_in
 from app.text.sentences import split_sentences

@@ -1,7 +1,7 @@
 """Claim-by-claim attribution of a model's answer, for any model.
 
 The answer is split into claims (sentences, and clauses joined by "and"/"but" that carry facts of their own).
-Each claim is matched to the prompt passage that supports it (app/answer/support.py): the passage it cited
+Each claim is matched to the prompt passage that supports it (app/answer/grounding/support.py): the passage it cited
 when that one supports it, else the best one. Its citation quotes the exact supporting sentence(s). Claims
 nothing supports, claims that contradict their passage and claims whose quotation is not in any passage are
 removed, and the warnings say how many."""
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.answer.claim_split import Claim, render_blocks, split_claims
-from app.answer.quotes import find, quotations
-from app.answer.support import (
+from app.answer.grounding.claim_split import Claim, render_blocks, split_claims
+from app.answer.grounding.quotes import find, quotations
+from app.answer.grounding.support import (
     RULES,
     Facts,
     Judgement,

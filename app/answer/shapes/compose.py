@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from app.answer.choose import Choice
-from app.answer.extractive import Scored
+from app.answer.reader.choose import Choice
+from app.answer.reader.extractive import Scored
 from app.core.types import REFUSAL, Answer, Citation, Query
 
 _EDGE_PUNCT = " \t\n,;:.\"'“”‘’()[]"

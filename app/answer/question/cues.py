@@ -20,7 +20,8 @@ from pathlib import Path
 
 from app.text.words import terms
 
-_DATA = json.loads((Path(__file__).with_name("cues.json")).read_text(encoding="utf-8"))
+CUES_FILE = Path(__file__).with_name("cues.json")  # the cue lists: the one place their file is named
+_DATA = json.loads(CUES_FILE.read_text(encoding="utf-8"))
 
 
 def _phrases(name: str) -> re.Pattern[str]:
