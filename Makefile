@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon
+.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon arch
 
 setup: $(STAMP)
 
@@ -47,6 +47,10 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python scripts/bench.py
+
+# docs/architecture.png: the packages and app/answer's sub-packages, drawn from the imports (docs/architecture.md).
+arch: setup
+	$(BIN)/python scripts/arch_graph.py
 
 clean:
 	rm -rf index/chroma* index/*.lock .pytest_cache
