@@ -20,7 +20,7 @@ from app.core.settings import Settings
 from app.core.types import EventDate
 from app.store.chroma import DocRecord, Store, event_meta, passage_id
 from app.store.embeddings import embedder_identity
-from app.text.documents import Document, SkipFile, is_supported, load_file, walk
+from app.text.documents import Document, SkipFile, folder_repetitions, is_supported, load_file, walk
 from app.text.eventdates import DATING_VERSION, event_dates
 from app.text.passages import Passage, chunk
 
@@ -150,7 +150,10 @@ def _run(
             started = True
         return _commit(batch, settings, embedder, store, summary)
 
-    for path, root in walk(paths):
+    files = list(walk(paths))
+    # Lines recurring across the files of a folder (menus, footers, pitches) are the site's, not an article's.
+    repetitions = folder_repetitions([p for p, _ in files if is_supported(p)], settings)
+    for path, root in files:
         if progress:
             progress(1)
         rel = path.relative_to(root).as_posix() if root.is_dir() and path != root else path.name
@@ -159,7 +162,7 @@ def _run(
             continue
         rel = _unique_source(rel, str(root.resolve()), existing, claimed)
         try:
-            doc = load_file(path, root, settings)
+            doc = load_file(path, root, settings, repetitions.get(path.parent))
         except SkipFile as exc:
             summary.skipped.append({"path": rel, "reason": str(exc)})
             seen.add(rel)  # a file that turned bad keeps its last good version rather than vanishing

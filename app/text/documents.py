@@ -8,11 +8,13 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from app.core.settings import Settings
+from app.text.boilerplate import THRESHOLD, Repetition, probabilities
 from app.text.dates import find_dates, parse_date
-from app.text.html import html_to_text
+from app.text.html import Page, extract_page, html_to_text
 from app.text.sniff import mismatch, sniff
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
@@ -32,23 +34,13 @@ class Document:
     content_hash: str = ""
     warnings: list[str] = field(default_factory=list)
     path: str = ""  # the file's path relative to its folder (source may carry the folder's name too)
+    author: str | None = None  # an HTML page's byline (trafilatura's metadata)
 
 
 class SkipFile(Exception):
     """A file that cannot be ingested; the message is the per-file reason shown to the user."""
 
 
-# Lines that scraped news carries around the article, never part of it.
-_CHROME = re.compile(
-    r"^(sign up\b|sign in\b|already a member|subscribe\b|follow (us|\w+) on\b|back to top|related (articles|stories|posts|news)"
-    r"|read (also|more)\b|see also\b|source link|share (this|on)\b|download the app|get all your news|start reading"
-    r"|one app\b|top stories\b|our picks|fourteen days free|\d+\+? trusted|100.s of premium|advertisement|popular$"
-    r"|updated at\b|\d+ min read$|click here|cookie|all rights reserved|copyright|skip to (main )?content"
-    r"|(home|menu|search|login|log in|newsletter)$)",
-    re.IGNORECASE,
-)
-# After one of these the rest of the file is site furniture, whatever it looks like.
-_TAIL = re.compile(r"^(sign up to read|related (articles|stories)|source link|back to top)", re.IGNORECASE)
 _SECTION = re.compile(
     r"^(world( news)?|news|armed conflicts|politics|business|sport|tech(nology)?|entertainment|opinion|middle east|analysis)$",
     re.IGNORECASE,
@@ -109,44 +101,90 @@ def _lines(text: str) -> Iterator[tuple[int, int, str]]:
         pos += len(raw)
 
 
+# "Read also: Another story's headline", "Mehr zum Thema: …": a label and a colon before a headline, a link.
+_CROSS_LINK = re.compile(r"^\w+(?: \w+){0,2}: [^.!?]*[^.!?\"”’)]$")
+
+
 def _is_prose(line: str) -> bool:
-    """Body text ends like a sentence; headings, captions and menus don't."""
+    """Body text ends like a sentence; headings, captions, menus and cross-links don't."""
     words = line.split()
-    return len(words) >= 14 or (len(words) >= 3 and line[-1:] in '.!?"”’)')
+    return (len(words) >= 14 or (len(words) >= 3 and line[-1:] in '.!?"”’)')) and not _CROSS_LINK.match(line)
 
 
-def analyse(source: str, text: str) -> Document:
-    """Find the article body spans and the metadata of a decoded text document."""
-    spans: list[tuple[int, int]] = []
-    header: list[str] = []
+# Headings that close an article in the main languages of the news: its comments, the other stories.
+_CLOSING = re.compile(
+    r"^(\d+ )?(comments?|kommentare?|commentaires?|comentarios?|commenti|leave a (reply|comment)"
+    r"|related (articles|stories|posts|news)|more (stories|news)|read more|ähnliche (artikel|beiträge)"
+    r"|das könnte sie auch interessieren|à lire aussi|lire aussi|te puede interesar)\s*:?$",
+    re.IGNORECASE,
+)
+# Between two body lines, a prose line is body unless the classifier gives it less than this.
+INSIDE_THRESHOLD = 0.1
+
+
+def analyse(source: str, text: str, repetition: Repetition | None = None) -> Document:
+    """Find the article body spans and the metadata of a decoded text document.
+
+    Which lines are the article is the line classifier's call (app/text/boilerplate.py; `repetition`: how often
+    each line recurs in the files of the document's folder, when it is read with them). The headline and a
+    date line are metadata, not body; a line that recurs across the folder is never the headline."""
+    lines = [(s, e, ln) for s, e, ln in _lines(text) if ln]
+    texts = [ln for _, _, ln in lines]
+    p = probabilities(texts, repetition)
+    recurring = repetition.recurring if repetition else (lambda _: False)
+    prose = [_is_prose(ln) for ln in texts]
+    # The first strong paragraph (long prose the classifier keeps) anchors the article; its headline is the
+    # first title-like line before it, and nothing above the headline is body.
+    anchor = next(
+        (
+            i
+            for i, ln in enumerate(texts)
+            if p[i] > THRESHOLD and len(ln.split()) >= 14 and not _looks_like_title(ln)
+        ),
+        len(texts),
+    )
+    heads = [i for i in range(anchor) if _looks_like_title(texts[i]) and not recurring(texts[i])]
+    top = heads[0] if heads else None
     title_line = ""
+    if heads:  # a page's "Headline | Site" title line, the headline repeated above the article: that one
+        head = _split_title(texts[heads[0]])[0]
+        top = next((i for i in range(heads[0] + 1, len(texts)) if texts[i] == head), top)
+        title_line = texts[heads[0]] if top != heads[0] else ""
+    title_line = title_line or (texts[top] if top is not None else "")
+    # The readers' comments, or the list of other stories, close the article: nothing after their heading.
+    end = next((i for i in range(anchor, len(texts)) if _CLOSING.match(texts[i])), len(texts))
+    keep = [
+        (top if top is not None else -1) < i < end
+        and prose[i]
+        and p[i] > THRESHOLD
+        and texts[i] != title_line
+        for i in range(len(texts))
+    ]
+    # A prose line between two kept ones is the article's too, unless the classifier is sure it is not.
+    # So is a run of prose lines right after the last one (a list closing the article), up to the first line
+    # that is not prose.
+    kept = [i for i, k in enumerate(keep) if k]
+    if kept:
+        near = [prose[i] and p[i] > INSIDE_THRESHOLD and texts[i] != title_line for i in range(len(texts))]
+        for i in range(kept[0], kept[-1]):
+            keep[i] = keep[i] or near[i]
+        i = kept[-1] + 1
+        while i < end and near[i]:
+            keep[i] = True
+            i += 1
+    first = kept[0] if kept else len(texts)
+    header = [ln for ln in texts[:first] if not recurring(ln) and ln != title_line]
+    if not title_line:
+        title_line = next((h for h in header if len(h.split()) >= 2 and not _SECTION.match(h)), "")
+    spans: list[tuple[int, int]] = []
     published = None
-    publisher = None
-    for start, end, line in _lines(text):
-        if not line:
-            continue
-        if _TAIL.match(line):
-            break
-        if _CHROME.match(line):
-            if publisher is None and (m := _FOLLOW_PUBLISHER.search(line)):
-                publisher = m.group(1)
-            continue
-        if published is None and len(line) <= 40 and (d := parse_date(line)):
+    for (start, end, line), k in zip(lines, keep, strict=True):
+        if published is None and len(line) <= 40 and not recurring(line) and (d := parse_date(line)):
             published = d
             continue
-        if line == title_line:
-            continue  # the headline repeated as a standfirst
-        if not title_line and _looks_like_title(line):
-            title_line = line
-            continue
-        if _is_prose(line):
-            if not title_line:
-                title_line = next((h for h in header if len(h.split()) >= 2 and not _SECTION.match(h)), "")
+        if k:
             spans.append((start, end))
-        elif not spans:
-            header.append(line)
-    if publisher is None:
-        publisher = _publisher_from_header(header, title_line)
+    publisher = _publisher_from_header(header, title_line)
     title, suffix = _split_title(title_line or Path(source).stem)
     publisher = publisher or suffix
     if publisher is None:
@@ -163,6 +201,44 @@ def analyse(source: str, text: str) -> Document:
         published=published,
         dates=find_dates(text[s:e] for s, e in spans),
         content_hash=sha256_text(text),
+    )
+
+
+def from_page(source: str, page: Page, repetition: Repetition | None = None) -> Document:
+    """A document from an extracted HTML page: its text is the headline and the article's paragraphs, a blank
+    line between each (what citation offsets index); every paragraph after the headline is body, except one
+    that recurs across the folder's pages."""
+    paragraphs = list(page.paragraphs)
+    title = page.title or (paragraphs[0] if paragraphs and _looks_like_title(paragraphs[0]) else "")
+    while paragraphs and title and paragraphs[0] == title:
+        paragraphs.pop(0)
+    text = "\n\n".join([title, *paragraphs] if title else paragraphs) + "\n"
+    spans: list[tuple[int, int]] = []
+    pos = len(title) + 2 if title else 0
+    for para in paragraphs:
+        spans.append((pos, pos + len(para)))
+        pos += len(para) + 2
+    if repetition is not None and (
+        kept := [sp for sp in spans if not repetition.recurring(text[sp[0] : sp[1]])]
+    ):
+        spans = kept  # all of them recurring: the same article saved twice, not furniture
+    published = None
+    if page.date:
+        try:
+            published = date.fromisoformat(page.date[:10]).isoformat()
+        except ValueError:
+            published = None
+    head, suffix = _split_title(title or Path(source).stem)
+    return Document(
+        source=source,
+        text=text,
+        spans=spans,
+        title=head,
+        publisher=page.sitename or suffix,
+        published=published,
+        dates=find_dates(text[s:e] for s, e in spans),
+        content_hash=sha256_text(text),
+        author=page.author,
     )
 
 
@@ -191,8 +267,9 @@ def _publisher_from_header(header: list[str], title: str) -> str | None:
     return None
 
 
-def load_file(path: Path, root: Path, settings: Settings) -> Document:
-    """Read, decode and analyse one file; raise SkipFile with a reason for bad input."""
+def load_file(path: Path, root: Path, settings: Settings, repetition: Repetition | None = None) -> Document:
+    """Read, decode and analyse one file; raise SkipFile with a reason for bad input. `repetition`: line counts
+    over the file's folder (a batch ingest gives them; a single file is read alone)."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -208,15 +285,25 @@ def load_file(path: Path, root: Path, settings: Settings) -> Document:
     if reason := mismatch(suffix, kind):
         raise SkipFile(reason)
     warnings: list[str] = []
+    page = None
     if kind == "pdf":
         text = _pdf_text(data)
     else:
         text, warnings = decode(data, settings)
         if suffix in {".html", ".htm"} or kind == "html":
-            text = html_to_text(text)
+            text, page = page_text(text)
     if not text.strip():
-        raise SkipFile("no text")
-    doc = analyse(source, text)
+        raise SkipFile(
+            "no text" if page is None else "no article text found in the page (nor any visible text)"
+        )
+    if page is not None and page.method == "trafilatura":
+        doc = from_page(source, page, repetition)
+        if not any(_is_prose(doc.text[s:e]) for s, e in doc.spans):
+            raise SkipFile("no article text found in the page (only headings, menus or links)")
+    else:
+        doc = analyse(source, text, repetition)
+        if page is not None:
+            _page_meta(doc, page)
     if suffix in {".md", ".markdown"}:
         if m := re.search(r"^#\s+(.+)$", text, re.MULTILINE):
             doc.title = m.group(1).strip()
@@ -230,6 +317,27 @@ def load_file(path: Path, root: Path, settings: Settings) -> Document:
     if meta:
         apply_meta(doc, meta)
     return doc
+
+
+def page_text(html: str) -> tuple[str, Page]:
+    """An HTML page's extraction, and the text the document is made of when trafilatura found no main text
+    (the visible text, for the line classifier)."""
+    page = extract_page(html)
+    if page.method == "trafilatura":
+        return "\n\n".join(page.paragraphs), page
+    return html_to_text(html), page
+
+
+def _page_meta(doc: Document, page: Page) -> None:
+    """The page's own metadata over what was guessed from its visible text."""
+    doc.title = page.title or doc.title
+    doc.publisher = page.sitename or doc.publisher
+    doc.author = page.author
+    if page.date:
+        try:
+            doc.published = date.fromisoformat(page.date[:10]).isoformat()
+        except ValueError:
+            pass
 
 
 META_KEYS = ("title", "publisher", "published")
@@ -275,6 +383,46 @@ def _pdf_text(data: bytes) -> str:
         return "\n\n".join((page.extract_text() or "") for page in reader.pages)
     except Exception as exc:  # pypdf raises many types on damaged files
         raise SkipFile(f"unreadable PDF ({type(exc).__name__})") from exc
+
+
+# A folder needs this many readable files before lines recurring across them say anything.
+MIN_FOLDER_FILES = 3
+
+
+def folder_repetitions(files: list[Path], settings: Settings) -> dict[Path, Repetition]:
+    """For each folder holding at least MIN_FOLDER_FILES of the given text or HTML files: in how many of them
+    each line occurs (an HTML page counted by its visible lines). Unreadable files are left out here; reading
+    them again gives their reason."""
+    by_folder: dict[Path, list[Path]] = {}
+    for path in files:
+        if path.suffix.lower() in SUPPORTED - {".pdf"} or path.suffix == "":
+            by_folder.setdefault(path.parent, []).append(path)
+    out: dict[Path, Repetition] = {}
+    for folder, paths in by_folder.items():
+        if len(paths) < MIN_FOLDER_FILES:
+            continue
+        rep = Repetition()
+        seen: set[str] = set()
+        for path in paths:
+            try:
+                if path.stat().st_size > settings.max_file_bytes:
+                    continue
+                data = path.read_bytes()
+                kind = sniff(data)
+                if kind not in {"html", "text"}:
+                    continue
+                text, _ = decode(data, settings)
+            except (OSError, SkipFile):
+                continue
+            if kind == "html" or path.suffix.lower() in {".html", ".htm"}:
+                text = html_to_text(text, with_title=False)
+            digest = sha256_text(text)
+            if digest not in seen:  # the same file saved twice says nothing about the site
+                seen.add(digest)
+                rep.add(text)
+        if rep.files >= MIN_FOLDER_FILES:
+            out[folder] = rep
+    return out
 
 
 def walk(paths: list[Path]) -> Iterator[tuple[Path, Path]]:

@@ -1,9 +1,17 @@
-"""HTML to plain text: scripts, styles and hidden elements dropped; blocks become lines."""
+"""HTML pages to article text.
+
+`extract_page`: the article's main text by trafilatura (comments left out), its title, author and site name by
+trafilatura's metadata, and its publication date by htmldate; paragraphs and headings each become a paragraph of
+the stored text (a blank line between them), the text citation offsets index. `html_to_text`: every visible
+block (scripts, styles, hidden elements, navigation, footers and forms dropped), the fallback when trafilatura
+finds no main text, and what the repetition across a folder's pages is counted on."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 _DROP = {
     "script",
@@ -91,8 +99,8 @@ class _Extractor(HTMLParser):
             self.parts.append(data)
 
 
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML page; the <title> (or first heading) becomes the first line."""
+def html_to_text(html: str, with_title: bool = True) -> str:
+    """Visible text of an HTML page; the <title> becomes the first line (with_title)."""
     p = _Extractor()
     p.feed(html)
     p.close()
@@ -100,6 +108,81 @@ def html_to_text(html: str) -> str:
     lines = [re.sub(r"[ \t\r\f\v]+", " ", ln).strip() for ln in body.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     title = " ".join("".join(p.title).split())
-    if title and not text.startswith(title):
+    if with_title and title and not text.startswith(title):
         text = f"{title}\n\n{text}"
     return text + "\n"
+
+
+@dataclass
+class Page:
+    """What an HTML page holds: the article as paragraphs, and its metadata (None where the page has none)."""
+
+    paragraphs: list[str]
+    title: str | None = None
+    author: str | None = None
+    sitename: str | None = None
+    date: str | None = None  # ISO publication date (htmldate)
+    method: str = "trafilatura"
+    warnings: list[str] = field(default_factory=list)
+
+
+# trafilatura's settings, measured on its public evaluation pages (docs/benchmarks.md): favor_precision and
+# favor_recall both scored lower than the defaults; comments are readers', never the article.
+EXTRACT_OPTIONS: dict[str, Any] = {"include_comments": False, "favor_precision": False, "favor_recall": False}
+DATE_OPTIONS: dict[str, Any] = {"original_date": True, "extensive_search": True}
+
+
+def _clean(value: object) -> str | None:
+    text = " ".join(str(value).split()) if value else ""
+    return text or None
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in (" ".join(line.split()) for line in text.splitlines()) if p]
+
+
+def _drop_hidden(tree: Any) -> None:
+    """Remove hidden elements (the hidden attribute, aria-hidden, display:none and the like), keeping the text
+    that follows each."""
+    hidden = tree.xpath("//*[@hidden or @aria-hidden='true' or @style]")
+    for el in hidden:
+        if el.get("style") is not None and el.get("hidden") is None and el.get("aria-hidden") != "true":
+            if not _HIDDEN_STYLE.search(el.get("style") or ""):
+                continue
+        parent = el.getparent()
+        if parent is None:
+            continue
+        tail = el.tail or ""
+        prev = el.getprevious()
+        if tail:
+            if prev is not None:
+                prev.tail = (prev.tail or "") + tail
+            else:
+                parent.text = (parent.text or "") + tail
+        parent.remove(el)
+
+
+def extract_page(html: str) -> Page:
+    """The page's article and metadata; no paragraphs when neither trafilatura nor the fallback finds text."""
+    import trafilatura
+    from trafilatura.metadata import extract_metadata
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None:
+        return Page([], method="none")
+    _drop_hidden(tree)  # text a reader never sees is never the article (nor an instruction to a model)
+    meta = extract_metadata(tree, date_config=DATE_OPTIONS)  # before extraction, which prunes the tree
+    doc = trafilatura.bare_extraction(tree, **EXTRACT_OPTIONS)
+    paragraphs = _paragraphs(getattr(doc, "text", None) or "") if doc is not None else []
+    method = "trafilatura"
+    if not paragraphs:
+        paragraphs, method = _paragraphs(html_to_text(html, with_title=False)), "fallback"
+    return Page(
+        paragraphs,
+        title=_clean(meta.title),
+        author=_clean(meta.author),
+        sitename=_clean(meta.sitename),
+        date=_clean(meta.date),
+        method=method if paragraphs else "none",
+    )
