@@ -271,6 +271,17 @@ def run_child(index: Path) -> dict[str, Any]:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
+EXTRACTION_SECTION = "## Article extraction"
+
+
+def _write_markdown(path: Path, text: str) -> None:
+    """Write benchmarks.md, keeping the article-extraction section (scripts/bench_extract.py's figures)."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if EXTRACTION_SECTION in old and EXTRACTION_SECTION not in text:
+        text = text.rstrip("\n") + "\n\n" + old[old.index(EXTRACTION_SECTION) :]
+    path.write_text(text, encoding="utf-8")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="20 BBC files per topic, scales 1,2")
@@ -288,7 +299,7 @@ def main() -> int:
         res = json.loads(Path(a.render).read_text())
         Path(a.out).mkdir(parents=True, exist_ok=True)
         plot(res, Path(a.out) / "benchmarks.png")
-        (Path(a.out) / "benchmarks.md").write_text(markdown(res))
+        _write_markdown(Path(a.out) / "benchmarks.md", markdown(res))
         return 0
     default = "1,2" if a.quick else "1,10,50"
     scales = [int(x) for x in (default if a.scales is None else a.scales).split(",") if x]
@@ -336,7 +347,7 @@ def main() -> int:
         if not a.work:
             shutil.rmtree(work, ignore_errors=True)
     plot(res, out / "benchmarks.png")
-    (out / "benchmarks.md").write_text(markdown(res))
+    _write_markdown(out / "benchmarks.md", markdown(res))
     print(json.dumps(res, indent=1))
     return 0
 
