@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon arch
+.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon arch bench-extract
 
 setup: $(STAMP)
 
@@ -47,6 +47,11 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_extract.py
+
+# Article extraction on trafilatura's evaluation pages (../shared/eval/extraction): HTML and scraped plain text.
+bench-extract: setup
+	$(BIN)/python scripts/bench_extract.py
 
 # docs/architecture.png: the packages and app/answer's sub-packages, drawn from the imports (docs/architecture.md).
 arch: setup
