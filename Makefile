@@ -37,13 +37,15 @@ format: setup
 test: setup lint
 	$(BIN)/python -m pytest -q -m "not train"
 
-# Unit tests only: no subprocess, no server, no browser (under a minute).
 # Retraining reproduces the shipped answerability models (about 5 minutes from a cold cache per model).
 check-train: setup
 	$(BIN)/python -m pytest -q -m train
 
+# The tier to run after every change: unit tests only, under a minute. Left to `make test`: subprocesses,
+# servers, browsers, tests that build an index of their own or wait on purpose (all marked slow); retraining
+# (marked train) is make check-train.
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not train"
 
 bench: setup
 	$(BIN)/python scripts/bench.py

@@ -130,6 +130,7 @@ def test_rate_limit_is_friendly_429(seed_settings, deps):
         assert r.status_code == 429 and r.json()["error"] == RateLimited.message
 
 
+@pytest.mark.slow  # waits on purpose: not in make test-fast
 def test_full_queue_says_busy(seed_settings, deps, monkeypatch):
     from app.answer import service
 

@@ -172,6 +172,7 @@ def test_a_real_pdf_and_oversized_files(archive, settings):
     assert "too large" in r.refused[0]["reason"] and sniff(pdf) == "pdf"
 
 
+@pytest.mark.slow  # indexes a second folder (seconds): not in make test-fast
 def test_only_managed_articles_can_be_removed(archive, settings, docs_dir, embedder):
     ingest([docs_dir], settings, embedder)
     with pytest.raises(NotManaged):
@@ -186,6 +187,7 @@ def test_only_managed_articles_can_be_removed(archive, settings, docs_dir, embed
     assert "001_f4fb8e769c839d13.txt" in {d["source"] for d in archive.catalogue()}
 
 
+@pytest.mark.slow  # waits on purpose: not in make test-fast
 def test_a_write_waits_for_another_writer_then_says_busy(archive, settings):
     lock = lock_for(settings)
     lock.acquire()

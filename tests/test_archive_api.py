@@ -21,6 +21,7 @@ from tests.conftest import SEEDS
 TOKEN = "test-admin-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 HARBOUR_Q = "When did the northern harbour at Port Elwin reopen?"
+pytestmark = pytest.mark.slow  # an index of its own, uploads and answers over HTTP: not in make test-fast
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.answer.news.articles import list_articles, open_article
 from app.core.types import Article, ArticleView
 from app.web.render import article_html, article_label
@@ -29,6 +31,7 @@ def test_opened_article_text_and_deterministic_questions(deps):
     assert open_article("missing.txt", deps.retriever) is None
 
 
+@pytest.mark.slow  # answers every article's suggested questions (seconds): not in make test-fast
 def test_suggested_questions_are_answered(deps):
     from app.answer.pipeline import answer
 

@@ -20,6 +20,7 @@ def _store(settings, embedder):
     return Store.open(settings, *embedder_identity(embedder))
 
 
+@pytest.mark.slow  # indexes the seeds afresh, three times (seconds): not in make test-fast
 def test_incremental_cycle(settings, docs_dir, embedder):
     first = ingest([docs_dir], settings, embedder)
     assert (first.added, first.updated, first.removed, first.unchanged) == (5, 0, 0, 0)
@@ -45,6 +46,7 @@ def test_incremental_cycle(settings, docs_dir, embedder):
     assert len(hashes) == 1
 
 
+@pytest.mark.slow  # indexes the seeds afresh (seconds): not in make test-fast
 def test_bad_files_are_skipped_with_reasons_and_do_not_stop_the_run(settings, docs_dir, embedder):
     (docs_dir / "empty.txt").write_bytes(b"")
     (docs_dir / "blob.txt").write_bytes(b"\x00\x00\x01binary")
@@ -61,6 +63,7 @@ def test_bad_files_are_skipped_with_reasons_and_do_not_stop_the_run(settings, do
     assert s.added == 6 and any("not UTF-8" in w["reason"] for w in s.warnings)
 
 
+@pytest.mark.slow  # indexes the seeds afresh, twice (seconds): not in make test-fast
 def test_a_file_turning_bad_keeps_its_last_good_version(settings, docs_dir, embedder):
     ingest([docs_dir], settings, embedder)
     (docs_dir / "002_15724484db3c7ef9.txt").write_bytes(b"")
@@ -69,6 +72,7 @@ def test_a_file_turning_bad_keeps_its_last_good_version(settings, docs_dir, embe
     assert "002_15724484db3c7ef9.txt" in _store(settings, embedder).documents_map()
 
 
+@pytest.mark.slow  # indexes two folders afresh (seconds): not in make test-fast
 def test_other_folders_are_left_alone(settings, docs_dir, tmp_path, embedder):
     other = tmp_path / "other"
     other.mkdir()
@@ -91,6 +95,7 @@ def test_second_writer_is_refused(settings, docs_dir, embedder):
         lock.release()
 
 
+@pytest.mark.slow  # indexes the seeds afresh (seconds): not in make test-fast
 def test_embedding_model_mismatch_is_refused(settings, docs_dir, embedder):
     ingest([docs_dir], settings, embedder)
     with pytest.raises(IndexMismatch, match="sourced ingest --rebuild"):
@@ -148,6 +153,7 @@ def test_a_running_reader_sees_another_process_ingest(settings, tmp_path, embedd
     assert hits[0].source == "001.txt" and hits[0].dense > 0  # found by the vector search, not only by BM25
 
 
+@pytest.mark.slow  # indexes the seeds afresh, then redates (seconds): not in make test-fast
 def test_passages_carry_event_dates_and_old_indexes_are_redated(settings, docs_dir, embedder, monkeypatch):
     import app.ingest.pipeline as pipeline
     from app.store.chroma import events_of

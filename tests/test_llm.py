@@ -127,6 +127,7 @@ def test_hanging_server_measured_bound(llm_deps, server):
     print(f"hanging server: fallback after {elapsed:.2f}s (bound {bound:.2f}s)")
 
 
+@pytest.mark.slow  # waits out the retry's backoff: not in make test-fast
 def test_transient_500_is_retried_once(llm_deps, server):
     server.push(Reply("status", status=500), "Reinforcements were deployed to contact lines in Idlib [1].")
     a = answer(QUESTION, [], llm_deps)

@@ -178,6 +178,7 @@ def slow_backend(monkeypatch, delay: float, **kw):
     return local.LocalBackend(Path("/nowhere.gguf"), **kw)
 
 
+@pytest.mark.slow  # waits on purpose: not in make test-fast
 def test_timeout_falls_back_in_time(deps, monkeypatch):
     d = local_deps(deps, slow_backend(monkeypatch, 0.05, timeout=0.3), local_max_tokens=1000)
     start = time.monotonic()
