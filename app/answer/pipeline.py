@@ -26,9 +26,16 @@ from app.answer.question.timeq import TimeWindow, narrow, strip_time, time_windo
 from app.answer.reader.answerability import MODELS, AnswerabilityModel
 from app.answer.reader.choose import SpanReader, choose
 from app.answer.reader.extractive import Scored, score_sentences, select
+from app.answer.reader.neural import Decision, Policy, decide, read, shape_of
 from app.answer.reader.signals import yes_or_no
 from app.answer.retrieval import Retriever
-from app.answer.shapes.compose import refusal, sentences_answer, short_answer, words_answer
+from app.answer.shapes.compose import (
+    refusal,
+    sentences_answer,
+    short_answer,
+    span_and_sentence,
+    words_answer,
+)
 from app.answer.shapes.definitions import define
 from app.answer.shapes.overview import facts, subject
 from app.answer.shapes.said import said_sentences
@@ -66,6 +73,8 @@ class Deps:
     llm: LLMEngine | None = None  # writes the answers when a model is configured
     answerability: AnswerabilityModel | None = None  # None: the hand-set rules decide (reader="rules")
     reader: SpanReader | None = None  # finds the short answer inside a passage
+    neural: SpanReader | None = None  # the MPNet reader: decides whether and where (reader="mpnet")
+    policy: Policy | None = None  # its operating point
 
 
 def load_deps(settings: Settings, llm: LLMEngine | None = None) -> Deps:
@@ -83,7 +92,27 @@ def load_deps(settings: Settings, llm: LLMEngine | None = None) -> Deps:
 
         llm = build_engine(settings, embedder)
     answerability, reader = load_reader(settings)
-    return Deps(settings, Retriever(store, embedder, settings), embedder, llm, answerability, reader)
+    neural, policy = load_neural(settings)
+    return Deps(
+        settings, Retriever(store, embedder, settings), embedder, llm, answerability, reader, neural, policy
+    )
+
+
+NEURAL_DIR = MODELS / "reader-mpnet"
+
+
+def load_neural(settings: Settings) -> tuple[SpanReader | None, Policy | None]:
+    """The MPNet reader and its operating point (reader="mpnet"); (None, None) otherwise or when its weights
+    are missing (then the fast tier answers, with a warning in the log)."""
+    if settings.reader != "mpnet":
+        return None, None
+    if not (NEURAL_DIR / "reader.int8.onnx").exists():
+        log.warning("the MPNet reader's weights are missing (make train-mpnet); answering with the fast tier")
+        return None, None
+    from app.answer.reader.span_reader import SpanReader as OnnxReader
+
+    r = OnnxReader(NEURAL_DIR, threads=settings.reader_threads)
+    return r, Policy.of(r.config, settings.reader_bar, settings.reader_alone_bar, settings.reader_vetoes)
 
 
 def load_reader(settings: Settings) -> tuple[AnswerabilityModel | None, SpanReader | None]:
@@ -173,17 +202,20 @@ def condense(question: str, history: list[dict[str, str]]) -> Query:
     )
 
 
-def answer(question: Any, history: Any, deps: Deps) -> Answer:
-    """Answer a question (with optional history) from the indexed articles, citing each claim."""
+def answer(question: Any, history: Any, deps: Deps, trace: Trace | None = None) -> Answer:
+    """Answer a question (with optional history) from the indexed articles, citing each claim; a trace, when
+    given, records how (explain)."""
     final: Answer | None = None
-    for _, done in stream_answer(question, history, deps):
+    for _, done in stream_answer(question, history, deps, trace):
         final = done or final
     if final is None:  # an engine must always finish with an answer
         raise RuntimeError("answer engine produced no answer")
     return final
 
 
-def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str, Answer | None]]:
+def stream_answer(
+    question: Any, history: Any, deps: Deps, trace: Trace | None = None
+) -> Iterator[tuple[str, Answer | None]]:
     """Yield (partial answer text, None) while an LLM writes, then ("", final answer)."""
     q, hist = validate(question, history, deps.settings)
     if needs_context(q, hist):
@@ -206,7 +238,7 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
         yield "", finish(a, hits, deps.retriever, deps.settings, window) if a.refused else a
         return
     if deps.llm is None:
-        hits, a = offline(query, window, steer, deps)
+        hits, a = offline(query, window, steer, deps, trace)
         yield "", finish(a, hits, deps.retriever, deps.settings, window)
         return
     if deps.llm.mode == "local":
@@ -226,14 +258,17 @@ def stream_answer(question: Any, history: Any, deps: Deps) -> Iterator[tuple[str
 
 
 def offline(
-    query: Query, window: TimeWindow, steer: TimeWindow | None, deps: Deps
+    query: Query, window: TimeWindow, steer: TimeWindow | None, deps: Deps, trace: Trace | None = None
 ) -> tuple[list[Hit], Answer]:
     """The passages and the extractive answer (not yet finished)."""
     # A time filter drops passages, so more are fetched first (then cut back to the usual number).
     k = deps.settings.fused_top_k * (deps.settings.time_filter_fetch if steer else 1)
     hits = deps.retriever.retrieve(query.search_text, k=k, window=steer)
     a = extractive_answer(
-        *from_outlet(*timed(query, hits, window, deps.settings.fused_top_k), deps), deps, window=window
+        *from_outlet(*timed(query, hits, window, deps.settings.fused_top_k), deps),
+        deps,
+        window=window,
+        trace=trace,
     )
     return hits, replace(a, question=query.question)
 
@@ -335,9 +370,11 @@ def extractive_answer(
     deps: Deps,
     warning: str | None = None,
     window: TimeWindow | None = None,
+    trace: Trace | None = None,
 ) -> Answer:
     """The offline engine's answer: a short span, a sentence or two, an overview, or both outlets' differing
     figures, each cited; or a refusal."""
+    trace = trace if trace is not None else Trace()
     warnings = [warning] if warning else []
     settings = deps.settings
     qvec = deps.retriever.embed_query(query.standalone)  # cached when retrieval used the same text
@@ -346,17 +383,27 @@ def extractive_answer(
     current = window is not None and window.present
     if picked and current:
         picked = prefer_newest(scored, settings) or picked
+    kind = question_kind(query.question)
+    trace.kind = kind.value
     if deps.answerability is None or current:
         # the hand-set rules; also for "current/latest" questions, where the newest article's sentence wins
+        trace.stage = "rules (present-tense question)" if current else "rules"
         chosen = rival_figures(query.question, scored, picked) if picked else picked
         return sentences_answer(query, chosen, warnings) if chosen else refusal(query, warnings)
-    kind = question_kind(query.question)
     if kind is Kind.OVERVIEW:
+        trace.stage = "overview"
         found = facts(query.question, scored, hits)
         return sentences_answer(query, found, warnings) if found else refusal(query, warnings)
+    neural = deps.neural is not None and deps.policy is not None and kind is not Kind.YESNO
+    if neural and deps.policy is not None and not deps.policy.kinds_first:
+        return neural_answer(query, hits, scored, deps, warnings, kind, trace)
     by_kind = _by_kind(kind, query, hits, deps, warnings)
     if by_kind is not None:
+        trace.stage = f"{kind.value} finder"
         return by_kind
+    if neural:
+        return neural_answer(query, hits, scored, deps, warnings, kind, trace)
+    trace.stage = "answerability"
     rules_pick = next((s for s in scored if s.answerable), None) if picked else None
     choices = choose(
         query, hits, scored, deps.answerability, deps.reader, settings.reader_passages, rules_pick
@@ -381,6 +428,49 @@ def extractive_answer(
         )
     others = picked + [c.sentence for c in choices[1:]]
     return sentences_answer(query, _one_or_two(best.sentence, others), warnings)
+
+
+@dataclass
+class Trace:
+    """How an answer came about, filled in as the pipeline goes (explain; it never changes the answer)."""
+
+    kind: str = ""
+    stage: str = ""  # which part decided: "reader", "why finder", "rules", "overview", "timeline", ...
+    decision: Decision | None = None  # the neural reader's reads, bar and verdict
+    shape: str = ""  # "span", "span and sentence", "sentence", "rival figures"
+
+
+def neural_answer(
+    query: Query,
+    hits: list[Hit],
+    scored: list[Scored],
+    deps: Deps,
+    warnings: list[str],
+    kind: Kind,
+    trace: Trace,
+) -> Answer:
+    """The MPNet reader decides whether the passages answer and where; the span alone only when it is sure,
+    else the span with its sentence, or the sentence (a short answer is never less right than its sentence)."""
+    assert deps.neural is not None and deps.policy is not None
+    settings, policy = deps.settings, deps.policy
+    several = not asks_for_one(query.question, analyse_question(query.question).answer_type)
+    asked, reads = read(query, hits, scored, deps.neural, settings.reader_passages, several)
+    d = decide(asked, reads, policy.bar, policy.alone_bar, policy.vetoes)
+    trace.stage, trace.decision = "reader", d
+    if not d.answered or d.best is None:
+        return refusal(query, warnings)
+    best = d.best
+    s = best.scored()
+    rivals = rival_figures(query.question, scored, [s])
+    if len(rivals) > 1:  # two outlets count the asked-about thing differently: show both, never one
+        trace.shape = "rival figures"
+        return sentences_answer(query, rivals, warnings)
+    trace.shape = shape_of(best, kind in SHORT_KINDS, policy.alone_bar, settings.short_answer_max_words)
+    if trace.shape == "sentence":
+        return sentences_answer(query, [s], warnings)
+    if trace.shape == "span":
+        return words_answer(query, s, best.start, best.end, warnings)
+    return span_and_sentence(query, s, best.start, best.end, warnings)
 
 
 def _by_kind(kind: Kind, query: Query, hits: list[Hit], deps: Deps, warnings: list[str]) -> Answer | None:

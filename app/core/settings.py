@@ -102,15 +102,35 @@ class Settings(BaseSettings):
     refuse_min_similarity: float = Field(0.35, description="Least cosine similarity of the best sentence.")
 
     # The learned reader (scripts/train_answerability.py, scripts/train_reader.py)
-    reader: Literal["minilm", "fast", "rules"] = Field(
-        "fast",
-        description="fast (default): learned answerability over fast signals, and the MiniLM span reader on "
-        "the chosen sentence's passage when a learned span decision says its span is the answer; minilm: the "
-        "reader's signals in answerability too, over more passages (docs/reader.md); rules: the hand-set "
-        "rules alone (kept for comparison).",
+    reader: Literal["mpnet", "minilm", "fast", "rules"] = Field(
+        "mpnet",
+        description="mpnet (default): the 6-layer MPNet reader reads the best passages and decides, by its "
+        "calibrated probability against reader_bar, whether and where they answer; measured vetoes only stop "
+        "it (docs/reader.md). The earlier readers, kept for comparison: fast (learned answerability over fast "
+        "signals, the MiniLM span reader for short answers), minilm (the MiniLM reader's signals in "
+        "answerability too), rules (the hand-set rules alone).",
+    )
+    reader_bar: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Probability at or above which the MPNet reader answers; None: the bar chosen on held-out "
+        "data, from the model's config.json (models/reader-mpnet).",
+    )
+    reader_alone_bar: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Probability at or above which a span is the whole answer (else span and sentence); None: "
+        "the model's config.json.",
+    )
+    reader_vetoes: list[str] | None = Field(
+        None,
+        description="Hard vetoes of the MPNet reader (number, month, nationality, negation, antonym, person); "
+        "None: those the measurement kept (the model's config.json).",
     )
     reader_passages: int = Field(
-        4, description="Passages the span reader reads per question (the best first)."
+        4, ge=1, le=16, description="Passages the span reader reads per question (the best first)."
     )
     reader_threads: int = Field(1, description="onnxruntime threads of the span reader.")
     short_answer_max_words: int = Field(

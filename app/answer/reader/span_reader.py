@@ -6,6 +6,7 @@ Runtime needs onnxruntime, tokenizers and numpy only; the model is built by scri
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import math
@@ -115,6 +116,24 @@ def best_spans(
     return out
 
 
+class ModelFileMismatch(RuntimeError):
+    """The reader's weights are not the file its config.json names by SHA-256 (corrupt or replaced)."""
+
+
+def check_sha256(path: Path, expected: object) -> None:
+    """Refuse a model file whose SHA-256 differs from the one recorded beside it at training time."""
+    if not isinstance(expected, str):
+        return
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    if h.hexdigest() != expected:
+        raise ModelFileMismatch(
+            f"{path.name}: SHA-256 {h.hexdigest()[:12]}… is not the recorded {expected[:12]}…"
+        )
+
+
 def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
@@ -143,6 +162,7 @@ class SpanReader:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Busy-waiting worker threads steal the CPU from concurrent requests on a small box.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        check_sha256(model_file, self.config.get("sha256"))
         self._session = ort.InferenceSession(str(model_file), opts, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}  # MPNet takes no token_type_ids
         tok_file = self.config.get("tokenizer_file")

@@ -47,6 +47,22 @@ def words_answer(query: Query, sentence: Scored, start: int, end: int, warnings:
     )
 
 
+def span_and_sentence(query: Query, sentence: Scored, start: int, end: int, warnings: list[str]) -> Answer:
+    """The few words the reader found, then the sentence they stand in (when the reader is not sure enough of
+    the words alone): never less right than the sentence, cited to the sentence."""
+    h = sentence.hit
+    words = clean_span(h.text[start - h.start : end - h.start])
+    c = Citation.of(1, h, sentence.start, sentence.end)
+    return Answer(
+        question=query.question,
+        answer=f"{words} — {' '.join(c.quote.split())} [1]",
+        refused=False,
+        mode="extractive",
+        citations=[c],
+        warnings=warnings,
+    )
+
+
 def sentences_answer(query: Query, chosen: list[Scored], warnings: list[str], prefix: str = "") -> Answer:
     """Chosen sentences, adjacent ones of a passage cited together, each group followed by its [n]."""
     citations: list[Citation] = []
