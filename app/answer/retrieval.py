@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -14,6 +15,19 @@ from app.core.settings import Settings
 from app.core.types import Hit
 from app.store.chroma import DocRecord, Store, events_of, window_where
 from app.store.keyword import KeywordIndex
+
+
+@dataclass
+class Ranks:
+    """Where one passage came from (explain): its 1-based rank in each list (None: not in it), the fused
+    score, and whether the time filter demoted it."""
+
+    dense: int | None = None
+    keyword: int | None = None
+    timed: int | None = None  # the dense search among passages dated in the question's window
+    fused: float = 0.0
+    outside_window: bool = False  # dated only outside the window: its fused score was cut
+    dropped: str = ""  # "superseded" (a replaced version), "deleted", or "" (kept)
 
 
 class Retriever:
@@ -68,11 +82,13 @@ class Retriever:
         k: int | None = None,
         embedding: list[float] | None = None,
         window: TimeWindow | None = None,
+        ranks: dict[str, Ranks] | None = None,
     ) -> list[Hit]:
         """Fused top passages for a query; passages of superseded document versions are never returned.
 
         A question naming a time adds a third ranked list, the dense search among passages dated in the
-        window (a Chroma `where` on the stored day ordinals), and demotes passages dated only outside it."""
+        window (a Chroma `where` on the stored day ordinals), and demotes passages dated only outside it.
+        `ranks`, when given, is filled with each fused passage's ranks (explain; the result is the same)."""
         self.refresh()
         k = k or self.settings.fused_top_k
         emb = embedding if embedding is not None else self.embed_query(query)
@@ -95,13 +111,19 @@ class Retriever:
             for pid, (_, meta, _) in known.items():
                 if pid in fused and _outside(meta, window):
                     fused[pid] *= self.settings.time_mismatch_penalty
+        if ranks is not None:
+            _record(ranks, fused, dense, sparse, timed, known, window if timed else None)
         hits = []
         for pid in sorted(fused, key=lambda p: -fused[p]):
             if pid not in known:
+                if ranks is not None:
+                    ranks[pid].dropped = "deleted"
                 continue  # deleted since the keyword index was built
             text, meta, sim = known[pid]
             rec = self.docs.get(meta.get("source", ""))
             if rec is None or rec.content_hash != meta.get("doc_hash"):
+                if ranks is not None:
+                    ranks[pid].dropped = "superseded"
                 continue  # half-written or superseded version
             hits.append(
                 Hit(
@@ -128,6 +150,27 @@ class Retriever:
         lo = window.lo.toordinal() if window.lo else None
         hi = window.hi.toordinal() if window.hi else None
         return self.store.dense(emb, self.settings.dense_top_k, where=window_where(lo, hi))
+
+
+def _record(
+    ranks: dict[str, Ranks],
+    fused: dict[str, float],
+    dense: list[Any],
+    sparse: list[Any],
+    timed: list[Any],
+    known: dict[str, Any],
+    window: TimeWindow | None,
+) -> None:
+    """Each fused passage's place in the dense, keyword and time-window lists (1-based) and fused score."""
+    for pid, score in fused.items():
+        ranks[pid] = Ranks(fused=score)
+    for field_name, ranked in (("dense", dense), ("keyword", sparse), ("timed", timed)):
+        for rank, (pid, *_rest) in enumerate(ranked, 1):
+            if getattr(ranks[pid], field_name) is None:
+                setattr(ranks[pid], field_name, rank)
+    if window is not None:
+        for pid, r in ranks.items():
+            r.outside_window = pid in known and _outside(known[pid][1], window)
 
 
 def _outside(meta: dict[str, Any], window: TimeWindow) -> bool:

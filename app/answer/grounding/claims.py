@@ -61,6 +61,20 @@ class Trial:
 
 
 @dataclass(frozen=True)
+class ClaimCheck:
+    """One claim and what the check made of it (the claim part of an explain trace)."""
+
+    text: str  # its words as the model wrote them (quotations put right)
+    support: str  # "cited", "none" (unsupported), "contradicts", "quote" (misquoted), "plain" (no facts)
+    kept: bool
+    citations: tuple[int, ...] = ()  # its citation numbers in the checked answer
+    closest: str = ""  # the span that fitted it best (the support when cited)
+    coverage: float | None = None  # share of its content words in that span
+    similarity: float | None = None  # cosine similarity with that span, when computed
+    fixed: int = 0  # quotations replaced by the article's exact words
+
+
+@dataclass(frozen=True)
 class Checked:
     """The checked answer: text with [n] markers, one citation per supporting span, and what was removed."""
 
@@ -68,6 +82,7 @@ class Checked:
     citations: list[Citation]
     warnings: list[str]
     supported: int  # claims kept with a citation
+    claims: list[ClaimCheck] = field(default_factory=list)  # every claim, in order (explain)
 
 
 class _Facts:
@@ -192,6 +207,24 @@ class _Citations:
         return self.ids[key]
 
 
+def _record(t: Trial, kind: str, kept: bool, ids: tuple[int, ...], found: tuple[Span, ...]) -> ClaimCheck:
+    """What explain shows of one claim: its support, and the span that fitted it best."""
+    pairs = list(zip(t.spans, t.judged, strict=True))
+    if found:
+        pairs = [p for p in pairs if p[0] in found] or pairs
+    best = max(pairs, key=lambda p: p[1].fit, default=None)
+    return ClaimCheck(
+        text=t.text,
+        support=kind,
+        kept=kept,
+        citations=ids,
+        closest=best[0].text if best else "",
+        coverage=best[1].coverage if best else None,
+        similarity=best[1].similarity if best else None,
+        fixed=t.fixed,
+    )
+
+
 def _warnings(counts: Counter[str], keep_unsupported: bool) -> list[str]:
     templates = [
         ("none", "claim", KEPT if keep_unsupported else REMOVED),
@@ -222,6 +255,7 @@ def check_claims(
     }
     _similarities(list(trials.values()), passages, embedder, facts_of, rules)
     cites, counts = _Citations(passages), Counter[str]()
+    records: list[ClaimCheck] = []
 
     def shown(c: Claim) -> str | None:
         """The claim as the checked answer words it, or None when it goes."""
@@ -232,10 +266,13 @@ def check_claims(
         if kind == "cited" or unsupported:
             counts["fixed"] += t.fixed
         if kind == "cited":
-            return t.text + " " + "".join(f"[{cites.add(f)}]" for f in found)
+            ids = tuple(cites.add(f) for f in found)
+            records.append(_record(t, kind, True, ids, found))
+            return t.text + " " + "".join(f"[{i}]" for i in ids)
+        records.append(_record(t, kind, unsupported or kind == "plain", (), ()))
         if unsupported:
             return f"{t.text} {UNSUPPORTED_MARK}"
         return t.text if kind == "plain" else None
 
     text = render_blocks(blocks, shown)
-    return Checked(text, cites.list, _warnings(counts, keep_unsupported), counts["cited"])
+    return Checked(text, cites.list, _warnings(counts, keep_unsupported), counts["cited"], records)

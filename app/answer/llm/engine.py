@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from app.answer.grounding.citations import is_refusal, render, strip_markers
-from app.answer.grounding.claims import check_claims
+from app.answer.grounding.claims import Checked, check_claims
 from app.answer.grounding.support import RULES, SupportRules
 from app.answer.llm.prompts import load_prompts
 from app.answer.llm.tokens import TokenCounter, fit
@@ -26,6 +26,7 @@ LLM_UNSUPPORTED = (
     "extractively from the articles."
 )
 Fallback = Callable[[str], Answer]
+OnCheck = Callable[[Checked], None]  # sees the claim check (explain); never changes the answer
 Messages = list[dict[str, str]]
 
 
@@ -252,11 +253,18 @@ class LLMEngine:
         return passages, build(passages, hist)
 
     def stream(
-        self, query: Query, hits: list[Hit], history: Messages, fallback: Fallback, after_fault: bool = False
+        self,
+        query: Query,
+        hits: list[Hit],
+        history: Messages,
+        fallback: Fallback,
+        after_fault: bool = False,
+        on_check: OnCheck | None = None,
     ) -> Iterator[tuple[str, Answer | None]]:
         """Yield (answer so far, None) as tokens arrive, then ("", final answer).
 
         after_fault: condensing this question just failed, so don't wait for the same fault twice.
+        on_check: called with the claim check of the model's answer (explain).
         """
         if not hits:
             yield "", Answer(question=query.question, answer=REFUSAL, refused=True, mode=self.mode)
@@ -279,7 +287,7 @@ class LLMEngine:
             log.warning("%s answer failed (%s); answering extractively", self.mode, e)
             yield "", fallback(self.fault_message)
             return
-        yield "", self.finish(query, raw, passages, fallback)
+        yield "", self.finish(query, raw, passages, fallback, on_check)
 
     def answer(self, query: Query, hits: list[Hit], history: Messages, fallback: Fallback) -> Answer:
         """The final answer (the stream, consumed)."""
@@ -289,7 +297,9 @@ class LLMEngine:
         assert final is not None
         return final
 
-    def finish(self, query: Query, raw: str, passages: list[Hit], fallback: Fallback) -> Answer:
+    def finish(
+        self, query: Query, raw: str, passages: list[Hit], fallback: Fallback, on_check: OnCheck | None = None
+    ) -> Answer:
         """Check the model's answer claim by claim against the passages it was given (app/answer/grounding/claims.py)."""
         marked = render(raw, len(passages))
         text = marked.text
@@ -305,6 +315,8 @@ class LLMEngine:
             self.rules,
             keep_unsupported=self.settings.keep_unsupported_claims,
         )
+        if on_check is not None:
+            on_check(checked)
         if not checked.supported:
             return fallback(LLM_UNSUPPORTED)
         return Answer(
