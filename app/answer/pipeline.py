@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +24,11 @@ from app.answer.question.kinds import (
 )
 from app.answer.question.timeq import TimeWindow, narrow, strip_time, time_window
 from app.answer.reader.answerability import MODELS, AnswerabilityModel
-from app.answer.reader.choose import SpanReader, choose
+from app.answer.reader.choose import Choice, SpanReader, choose
 from app.answer.reader.extractive import Scored, score_sentences, select
 from app.answer.reader.neural import Decision, Policy, decide, read, shape_of
 from app.answer.reader.signals import yes_or_no
-from app.answer.retrieval import Retriever
+from app.answer.retrieval import Ranks, Retriever
 from app.answer.shapes.compose import (
     refusal,
     sentences_answer,
@@ -51,6 +51,7 @@ from app.store.embeddings import build_embedder, embedder_identity
 from app.text.words import terms
 
 if TYPE_CHECKING:  # the OpenAI client is imported only when a model is configured
+    from app.answer.grounding.claims import Checked
     from app.answer.llm.engine import LLMEngine
 
 log = logging.getLogger("sourced")
@@ -210,6 +211,8 @@ def answer(question: Any, history: Any, deps: Deps, trace: Trace | None = None) 
         final = done or final
     if final is None:  # an engine must always finish with an answer
         raise RuntimeError("answer engine produced no answer")
+    if trace is not None:
+        trace.answer = final
     return final
 
 
@@ -218,7 +221,12 @@ def stream_answer(
 ) -> Iterator[tuple[str, Answer | None]]:
     """Yield (partial answer text, None) while an LLM writes, then ("", final answer)."""
     q, hist = validate(question, history, deps.settings)
+    if trace is not None:
+        trace.mode = deps.llm.mode if deps.llm is not None else "extractive"
+        trace.query = Query(q, q)
     if needs_context(q, hist):
+        if trace is not None:
+            trace.stage = "needs context"
         yield (
             "",
             Answer(question=q, answer=REFUSAL, refused=True, mode="extractive", warnings=[NEEDS_CONTEXT]),
@@ -228,10 +236,14 @@ def stream_answer(
     if question_kind(q) is Kind.OVERVIEW and subject(q):
         query = replace(query, search=subject(q))  # retrieve on the subject, not on "summarize what..."
     window = time_window(query.standalone, deps.retriever.newest)
+    if trace is not None:
+        trace.query, trace.window = query, window
     # Only a time the question asks about ("in 2020", "since June") steers retrieval; a year that names a
     # thing ("the 2020 offensive") is left to the reader, like any other word.
     steer = window if window.adverbial else None
     if asks_for_timeline(query.standalone, window):
+        if trace is not None:
+            trace.stage = "timeline"
         tl = build_timeline(query.standalone, deps.retriever, deps.settings)
         hits = deps.retriever.retrieve(query.search_text, window=steer) if not tl.events else []
         a = timeline_answer(q, tl)  # its lines already name date and outlet: only a refusal is finished
@@ -242,17 +254,21 @@ def stream_answer(
         yield "", finish(a, hits, deps.retriever, deps.settings, window)
         return
     if deps.llm.mode == "local":
-        yield from local_answer(query, hist, window, steer, deps, deps.llm)
+        yield from local_answer(query, hist, window, steer, deps, deps.llm, trace)
         return
     condensed = deps.llm.condense(query, hist)  # a no-op without history
     query = condensed.query
-    hits = deps.retriever.retrieve(query.search_text, window=steer)
+    hits = deps.retriever.retrieve(query.search_text, window=steer, ranks=_ranks(trace))
+    if trace is not None:
+        trace.query, trace.hits, trace.read, trace.stage = query, hits, hits, "model"
+
+    def fallback(w: str) -> Answer:
+        if trace is not None:
+            trace.fallback = w
+        return extractive_answer(query, hits, deps, w, trace=trace)
+
     for partial, final in deps.llm.stream(
-        query,
-        hits,
-        hist,
-        fallback=lambda w: extractive_answer(query, hits, deps, w),
-        after_fault=condensed.faulted,
+        query, hits, hist, fallback=fallback, after_fault=condensed.faulted, on_check=_on_check(trace)
     ):
         yield partial, (finish(final, hits, deps.retriever, deps.settings, window) if final else None)
 
@@ -263,14 +279,27 @@ def offline(
     """The passages and the extractive answer (not yet finished)."""
     # A time filter drops passages, so more are fetched first (then cut back to the usual number).
     k = deps.settings.fused_top_k * (deps.settings.time_filter_fetch if steer else 1)
-    hits = deps.retriever.retrieve(query.search_text, k=k, window=steer)
-    a = extractive_answer(
-        *from_outlet(*timed(query, hits, window, deps.settings.fused_top_k), deps),
-        deps,
-        window=window,
-        trace=trace,
-    )
+    hits = deps.retriever.retrieve(query.search_text, k=k, window=steer, ranks=_ranks(trace))
+    reader_query, kept = timed(query, hits, window, deps.settings.fused_top_k)
+    if trace is not None:
+        trace.hits, trace.timed = hits, (kept if kept is not hits else None)
+    a = extractive_answer(*from_outlet(reader_query, kept, deps), deps, window=window, trace=trace)
     return hits, replace(a, question=query.question)
+
+
+def _ranks(trace: Trace | None) -> dict[str, Ranks] | None:
+    return trace.ranks if trace is not None else None
+
+
+def _on_check(trace: Trace | None) -> Callable[[Checked], None] | None:
+    """Where the claim check of a model's answer is recorded (explain)."""
+    if trace is None:
+        return None
+
+    def record(checked: Checked) -> None:
+        trace.checked = checked
+
+    return record
 
 
 def local_answer(
@@ -280,10 +309,11 @@ def local_answer(
     steer: TimeWindow | None,
     deps: Deps,
     llm: LLMEngine,
+    trace: Trace | None = None,
 ) -> Iterator[tuple[str, Answer | None]]:
     """The extractive answer at once (a draft), then the local model's words as they come, then its checked
     answer; on any fault or timeout the extractive answer stands, with a note saying so."""
-    hits, extractive = offline(query, window, steer, deps)
+    hits, extractive = offline(query, window, steer, deps, trace)
     settings = deps.settings
     draft = finish(extractive, hits, deps.retriever, settings, window)
     if not hits:
@@ -295,11 +325,17 @@ def local_answer(
         query = condensed.query
         hits = deps.retriever.retrieve(query.search_text, window=steer) or hits
     shown = prefix_order(hits, previous_passages(hist, deps), settings.local_passages)
+    if trace is not None:
+        trace.query, trace.read, trace.stage = query, shown, "model"
 
     def fallback(warning: str) -> Answer:
+        if trace is not None:
+            trace.fallback = warning
         return replace(extractive, warnings=[*extractive.warnings, warning])
 
-    for partial, final in llm.stream(query, shown, hist, fallback=fallback, after_fault=condensed.faulted):
+    for partial, final in llm.stream(
+        query, shown, hist, fallback=fallback, after_fault=condensed.faulted, on_check=_on_check(trace)
+    ):
         if (
             final is not None
             and final.refused
@@ -379,6 +415,7 @@ def extractive_answer(
     settings = deps.settings
     qvec = deps.retriever.embed_query(query.standalone)  # cached when retrieval used the same text
     scored = score_sentences(query, hits, deps.embedder, deps.retriever.keyword, settings, qvec)
+    trace.read, trace.sentences = hits, scored
     picked = select(scored, settings)
     current = window is not None and window.present
     if picked and current:
@@ -408,10 +445,12 @@ def extractive_answer(
     choices = choose(
         query, hits, scored, deps.answerability, deps.reader, settings.reader_passages, rules_pick
     )
+    trace.choices = choices
     if not choices:
         return refusal(query, warnings)
     best = choices[0]
     if asks_for_a_person(query.question) and not _names_someone(best.sentence.text, query.question):
+        trace.veto = "person"
         return refusal(query, warnings)  # "Who is the minister who ...?" and the sentence names no one
     rivals = rival_figures(query.question, scored, [best.sentence])
     if len(rivals) > 1:  # two outlets count the asked-about thing differently: show both, never one
@@ -422,6 +461,7 @@ def extractive_answer(
         return short_answer(query, best, warnings)
     if kind is Kind.YESNO:
         if not states(query.question, best.sentence, table(hits)):
+            trace.veto = "yes/no"
             return refusal(query, warnings)  # yes or no only when a sentence states it
         return sentences_answer(
             query, [best.sentence], warnings, prefix=yes_or_no(query.question, best.sentence.text)
@@ -438,6 +478,20 @@ class Trace:
     stage: str = ""  # which part decided: "reader", "why finder", "rules", "overview", "timeline", ...
     decision: Decision | None = None  # the neural reader's reads, bar and verdict
     shape: str = ""  # "span", "span and sentence", "sentence", "rival figures"
+    # What the pipeline saw on the way, for app/answer/explain.py (recorded, never read back by the pipeline)
+    query: Query | None = None  # the question with a follow-up resolved
+    window: TimeWindow | None = None  # the time it names
+    mode: str = ""  # "extractive", "llm", "local"
+    ranks: dict[str, Ranks] = field(default_factory=dict)  # each fused passage's ranks and score, by id
+    hits: list[Hit] = field(default_factory=list)  # the passages retrieved, in fused order
+    timed: list[Hit] | None = None  # what the time filter kept of them (None: no filter)
+    read: list[Hit] = field(default_factory=list)  # the passages the reader was given
+    sentences: list[Scored] = field(default_factory=list)  # every candidate sentence, best scored first
+    choices: list[Choice] = field(default_factory=list)  # the answerability model's picks (fast tier)
+    veto: str = ""  # a check outside the neural reader that refused: "person", "yes/no"
+    checked: Checked | None = None  # the claim check of a model's answer
+    fallback: str = ""  # why a model's answer was replaced by the extractive one
+    answer: Answer | None = None  # the final answer
 
 
 def neural_answer(
