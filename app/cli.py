@@ -127,7 +127,8 @@ def _read_batch(path: str) -> list[dict[str, Any]]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from app.answer.pipeline import answer, load_deps
+    from app.answer.explain import explain, explain_text
+    from app.answer.pipeline import Trace, answer, load_deps
 
     if not args.batch and not args.question:
         print("sourced: ask needs a QUESTION or --batch FILE", file=sys.stderr)
@@ -142,16 +143,25 @@ def cmd_ask(args: argparse.Namespace) -> int:
             try:
                 if "_error" in item:
                     raise SourcedError()
-                out = answer(item.get("question"), item.get("history"), deps).to_dict()
+                trace = Trace() if args.explain else None
+                out = answer(item.get("question"), item.get("history"), deps, trace).to_dict()
+                if trace is not None:
+                    out["explain"] = explain(trace)
             except SourcedError as exc:
                 out = {"question": item.get("question"), "error": item.get("_error") or str(exc)}
             print(json.dumps(out, ensure_ascii=False), flush=True)
         return 0
-    result = answer(" ".join(args.question), [], deps)
+    trace = Trace() if args.explain else None
+    result = answer(" ".join(args.question), [], deps, trace)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        out = result.to_dict()
+        if trace is not None:
+            out["explain"] = explain(trace)
+        print(json.dumps(out, ensure_ascii=False))
     else:
         print(format_answer(result.to_dict()))
+        if trace is not None:
+            print("\n" + explain_text(trace))
     return 0
 
 
@@ -267,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch",
         help="JSON lines file of {question, history}; '-' for stdin (auto mode answers a batch extractively "
         "unless a server is configured: the local model only with --mode local)",
+    )
+    a.add_argument(
+        "--explain",
+        action="store_true",
+        help="say why: the question as analysed, the passages and their ranks, the reader's decision, the "
+        'claim checks and the stage that decided (after the answer; with --json an "explain" object)',
     )
     a.add_argument("--index-dir")
     a.add_argument("--mode", choices=MODES, help=MODE_HELP)

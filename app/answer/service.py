@@ -12,9 +12,10 @@ from typing import Any
 
 import anyio
 
+from app.answer.explain import explain
 from app.answer.news.articles import list_articles, open_article
 from app.answer.news.timeline import timeline
-from app.answer.pipeline import Deps, answer, load_deps, stream_answer
+from app.answer.pipeline import Deps, Trace, answer, load_deps, stream_answer
 from app.core.errors import INTERNAL, Busy, RateLimited, SourcedError
 from app.core.settings import Settings
 from app.core.types import Answer, Article, ArticleView, Timeline
@@ -101,6 +102,13 @@ class Service:
         async with self.gate.slot():
             return await anyio.to_thread.run_sync(answer, question, history, deps)
 
+    async def explained(self, question: Any, history: Any, client: str) -> tuple[Answer, dict[str, Any]]:
+        """Like ask, with the answer's explanation (the same answer: the trace only records)."""
+        deps = self.ready()
+        self.rate.check(client)
+        async with self.gate.slot():
+            return await anyio.to_thread.run_sync(_explained, question, history, deps)
+
     async def timeline(self, query: Any, client: str) -> Timeline:
         """A timeline of the subject, in a worker thread, within the same gate and rate limit as answers."""
         deps = self.ready()
@@ -131,6 +139,12 @@ class Service:
                 if item is None:
                     return
                 yield item
+
+
+def _explained(question: Any, history: Any, deps: Deps) -> tuple[Answer, dict[str, Any]]:
+    trace = Trace()
+    a = answer(question, history, deps, trace)
+    return a, explain(trace)
 
 
 def _next(it: Iterator[tuple[str, Answer | None]]) -> tuple[str, Answer | None] | None:

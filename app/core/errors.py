@@ -68,6 +68,13 @@ class NotAdmin(SourcedError):
     status = 401
 
 
+class ExplainNotAllowed(SourcedError):
+    message = (
+        "Explaining an answer needs the admin token or an API key, sent as: Authorization: Bearer <token>."
+    )
+    status = 403
+
+
 class DocumentNotFound(SourcedError):
     message = "No article of that name is in the archive."
     status = 404

@@ -24,7 +24,7 @@ from app.core.settings import Settings  # noqa: E402
 from app.feedback import FeedbackLog  # noqa: E402
 from app.ingest import Archive  # noqa: E402
 from app.web.admin import admin_router  # noqa: E402
-from app.web.auth import authorised, client_of, protected  # noqa: E402
+from app.web.auth import authorised, client_of, protected, require_key  # noqa: E402
 from app.web.clients import networks  # noqa: E402
 from app.web.documents import documents_router  # noqa: E402
 from app.web.feedback import feedback_router  # noqa: E402
@@ -70,6 +70,12 @@ def body_limit(settings: Settings) -> int:
 
 def parse_ask(raw: bytes, settings: Settings) -> tuple[Any, Any]:
     """Question and history from a request body, or a BadRequest with a clear reason."""
+    question, history, _ = parse_ask_full(raw, settings)
+    return question, history
+
+
+def parse_ask_full(raw: bytes, settings: Settings) -> tuple[Any, Any, bool]:
+    """Question, history and whether an explanation is asked for ("explain": true)."""
     if len(raw) > body_limit(settings):
         raise BadRequest(
             f"The request is too large: questions take at most {settings.max_question_chars} characters "
@@ -94,7 +100,7 @@ def parse_ask(raw: bytes, settings: Settings) -> tuple[Any, Any]:
             f"The conversation is too long (at most {settings.max_history_chars} characters). "
             "Start a new chat."
         )
-    return data.get("question"), history
+    return data.get("question"), history, data.get("explain") is True
 
 
 def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
@@ -153,7 +159,11 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
 
     @app.post("/api/ask")
     async def ask(request: Request) -> JSONResponse:
-        question, history = parse_ask(await request.body(), settings)
+        question, history, explain = parse_ask_full(await request.body(), settings)
+        if explain:  # the admin token or an API key: never for anonymous readers
+            require_key(request, settings)
+            result, why = await service.explained(question, history, client_of(request))
+            return JSONResponse({**result.to_dict(), "explain": why})
         result = await service.ask(question, history, client_of(request))
         return JSONResponse(result.to_dict())
 

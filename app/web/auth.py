@@ -8,7 +8,7 @@ import hmac
 
 from fastapi import Request
 
-from app.core.errors import AdminDisabled, NotAdmin
+from app.core.errors import AdminDisabled, ExplainNotAllowed, NotAdmin
 from app.core.settings import Settings
 from app.web.clients import client_key
 
@@ -43,6 +43,18 @@ def authorised(header: str | None, settings: Settings) -> bool:
         keys.append(settings.admin_token.get_secret_value())
     matches = [hmac.compare_digest(given, k.encode("utf-8")) for k in keys]
     return bool(given) and any(matches)
+
+
+def require_key(request: Request, settings: Settings) -> None:
+    """Raise ExplainNotAllowed unless the request carries the admin token or one of the API keys (whether or
+    not the APIs are locked: what is open to anonymous readers never includes this)."""
+    given = _bearer(request.headers.get("authorization"))
+    keys = [k.get_secret_value() for k in settings.api_keys]
+    if settings.admin_token:
+        keys.append(settings.admin_token.get_secret_value())
+    matches = [hmac.compare_digest(given, k.encode("utf-8")) for k in keys if k]
+    if not (given and any(matches)):
+        raise ExplainNotAllowed()
 
 
 def require_admin(request: Request, settings: Settings) -> None:
