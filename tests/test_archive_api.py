@@ -283,6 +283,9 @@ def test_feedback_is_kept_without_addresses_and_listed_for_the_admin(client, bas
     assert client.post("/api/feedback", json={**fb, "rating": "down", "answer_id": aid}).status_code == 200
     got = client.get("/api/feedback", headers=AUTH).json()
     assert got["total"] == 2 and got["items"][0]["rating"] == "down"  # the changed mind replaced the first
+    down = client.get("/api/feedback?rating=down", headers=AUTH).json()
+    assert down["total"] == 2 and {i["rating"] for i in down["items"]} == {"down"}
+    assert sum(d["down"] for d in got["days"]) == 2 and sum(d["up"] for d in got["days"]) == 0
     item = got["items"][1]
     assert item["citations"][0]["quote"] == a["citations"][0]["quote"] and item["mode"] == "extractive"
     raw = base.feedback_file().read_bytes() + b"".join(

@@ -36,6 +36,22 @@ def test_log_keeps_items_newest_first_in_wal_mode(tmp_path):
     assert not {"ip", "client", "address", "host"} & cols
 
 
+def test_not_helpful_only_and_counts_per_day(tmp_path):
+    log = FeedbackLog(tmp_path / "fb.sqlite3")
+    assert log.days() == [] and log.count("down") == 0
+    log.add(_fb(comment="fine"))
+    log.add(_fb(rating="down", question="Where?", comment="wrong place"))
+    log.add(_fb(rating="down", question="When?", comment="no date"))
+    with sqlite3.connect(tmp_path / "fb.sqlite3") as con:  # one rating of the day before
+        con.execute("UPDATE feedback SET created = '2024-10-01T09:00:00+00:00' WHERE question = 'Where?'")
+    down = list(log.items(rating="down"))
+    assert [i["comment"] for i in down] == ["no date", "wrong place"]  # newest first
+    assert log.count("down") == 2 and log.count("up") == 1 and log.count() == 3
+    days = log.days()
+    assert days[-1] == {"day": "2024-10-01", "up": 0, "down": 1}
+    assert days[0]["up"] == 1 and days[0]["down"] == 1 and days[0]["day"] > "2024-10-01"
+
+
 def test_exports_jsonl_and_csv_with_formulas_neutralised(tmp_path):
     log = FeedbackLog(tmp_path / "fb.sqlite3")
     log.add(_fb(comment='=HYPERLINK("http://evil","x")'))

@@ -110,25 +110,44 @@ class FeedbackLog:
             )
             return int(cur.fetchone()[0])
 
-    def count(self) -> int:
+    def count(self, rating: str | None = None) -> int:
+        """How many items (of one rating, "up" or "down", when given)."""
         if not self.path.exists():
             return 0
         with closing(self._connect()) as con:
-            return int(con.execute("SELECT count(*) FROM feedback").fetchone()[0])
+            if rating is None:
+                return int(con.execute("SELECT count(*) FROM feedback").fetchone()[0])
+            return int(con.execute("SELECT count(*) FROM feedback WHERE rating = ?", (rating,)).fetchone()[0])
 
-    def items(self, limit: int | None = None, offset: int = 0) -> Iterator[dict[str, Any]]:
-        """Newest first."""
+    def items(
+        self, limit: int | None = None, offset: int = 0, rating: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Newest first; only one rating ("up" or "down") when given."""
         if not self.path.exists():
             return
+        where = "WHERE rating = ?" if rating is not None else ""
+        args: tuple[Any, ...] = (rating,) if rating is not None else ()
         with closing(self._connect()) as con:
             cur = con.execute(
-                f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY id DESC LIMIT ? OFFSET ?",
-                (-1 if limit is None else limit, offset),
+                f"SELECT {', '.join(COLUMNS)} FROM feedback {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*args, -1 if limit is None else limit, offset),
             )
             for row in cur:
                 item = dict(zip(COLUMNS, row, strict=True))
                 item["citations"] = json.loads(item["citations"])
                 yield item
+
+    def days(self, limit: int = 30) -> list[dict[str, Any]]:
+        """Ratings per day (UTC), newest day first: [{"day": "2024-10-01", "up": 3, "down": 1}]."""
+        if not self.path.exists():
+            return []
+        with closing(self._connect()) as con:
+            rows = con.execute(
+                "SELECT substr(created, 1, 10) AS day, sum(rating = 'up'), sum(rating = 'down') FROM feedback "
+                "GROUP BY day ORDER BY day DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [{"day": d, "up": int(u), "down": int(n)} for d, u, n in rows]
 
     def export(self, fmt: str, out: io.TextIOBase | Any) -> int:
         """Write every item as JSON lines or CSV (citations as a JSON cell); how many were written."""

@@ -44,10 +44,16 @@ def feedback_router(settings: Settings, service: Service, log: FeedbackLog, nets
         return JSONResponse({"ok": True, "id": await anyio.to_thread.run_sync(log.add, fb)})
 
     @router.get("/api/feedback")
-    async def items(request: Request, offset: int = 0, limit: int = 100) -> JSONResponse:
+    async def items(
+        request: Request, offset: int = 0, limit: int = 100, rating: str | None = None
+    ) -> JSONResponse:
+        """Newest first (only "up" or "down" ratings with ?rating=), with the counts per day."""
         require_admin(request, settings)
         limit, offset = max(0, min(limit, 1000)), max(0, offset)
-        got = await anyio.to_thread.run_sync(lambda: (log.count(), list(log.items(limit, offset))))
-        return JSONResponse({"total": got[0], "items": got[1]})
+        only = rating if rating in ("up", "down") else None
+        got = await anyio.to_thread.run_sync(
+            lambda: (log.count(only), list(log.items(limit, offset, only)), log.days())
+        )
+        return JSONResponse({"total": got[0], "items": got[1], "days": got[2]})
 
     return router
