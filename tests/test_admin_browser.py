@@ -130,3 +130,49 @@ def test_admin_page_without_a_token_says_why(site):
         assert "admin token" in page.locator("#message").inner_text()
         assert page.locator("#work").is_hidden()
         assert not escaped, escaped
+
+
+def test_why_this_answer_panel_and_feedback(site):
+    """A "not helpful" rating is listed with its comment and counted per day; one click opens its trace: the
+    verdict, the question as analysed, the reader's decision and the passages, the answer's words marked."""
+    url, _ = site
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    question = "Which border crossing did the Turkish convoy use to enter Syria?"
+    got = httpx.post(url + "/api/ask", json={"question": question}).json()
+    rated = {"rating": "down", "question": question, "answer": got["answer"], "comment": "Which crossing?"}
+    assert httpx.post(url + "/api/feedback", json=rated).status_code == 200
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        escaped = offline(page, (url,))
+        page.goto(url + "/admin")
+        page.fill("#token", TOKEN)
+        page.click("#signin-form button")
+        row = page.locator("#feedback tbody tr", has_text="Which crossing?")
+        row.wait_for()
+        assert "not helpful" in row.inner_text() and page.locator("#feedback-days tbody tr").count() >= 1
+        row.locator("button.why").click()
+        page.wait_for_selector("#why-out:not([hidden])", timeout=60_000)
+        assert page.locator("#why-question").input_value() == question
+        assert page.locator("#why-verdict b").inner_text().startswith("Decided by: ")
+        assert page.locator("#why-verdict span").inner_text()
+        assert page.locator("#why-question-table", has_text="Key terms").count() == 1
+        assert page.locator("#why-passages li").count() >= 1
+        assert "fused" in page.locator("#why-passages li .meta").first.inner_text()
+        assert page.locator("#why-reader tbody tr").count() >= 1
+        if not got["refused"]:  # the cited sentence is marked in its passage
+            assert page.locator("#why-passages mark.cited, #why-passages mark.span").count() >= 1
+        # the same panel from a pasted question
+        page.fill("#why-question", "What did Turkey deploy in 1999?")
+        page.click("#why-run")
+        page.locator("#why-verdict b", has_text="retrieval found nothing").wait_for()  # CSP: selectors only
+        assert "removed by the time filter" in page.locator("#why-passages").inner_text()
+        page.fill("#why-question", question)
+        page.click("#why-run")
+        page.locator("#why-verdict b:not(:has-text('retrieval'))").wait_for()
+        if os.environ.get("SOURCED_SCREENSHOTS"):
+            page.locator("#why").screenshot(
+                path=str(Path(os.environ["SOURCED_SCREENSHOTS"]) / "admin-why.png")
+            )
+        down = httpx.get(url + "/api/feedback?rating=down", headers=auth).json()
+        assert down["items"][0]["comment"] == "Which crossing?"
+        assert not escaped, escaped

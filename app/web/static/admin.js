@@ -121,21 +121,174 @@
     await load().catch((e) => say(e.message));
   }
 
+  // Feedback: "not helpful" answers (or all) newest first, each one click from its explanation; counts per day.
   async function feedback() {
-    const r = await api("GET", "api/feedback?limit=50");
+    const all = $("feedback-all").checked;
+    const r = await api("GET", "api/feedback?limit=50" + (all ? "" : "&rating=down"));
     if (!r.ok) { say(r.data.error || "Feedback could not be loaded."); return; }
+    const days = $("feedback-days").querySelector("tbody");
+    days.replaceChildren();
+    for (const d of r.data.days || []) {
+      const tr = document.createElement("tr");
+      cell(tr, d.day);
+      cell(tr, d.up);
+      cell(tr, d.down);
+      days.appendChild(tr);
+    }
+    $("feedback-days").hidden = !(r.data.days || []).length;
     const body = $("feedback").querySelector("tbody");
     body.replaceChildren();
     for (const f of r.data.items || []) {
       const tr = document.createElement("tr");
+      tr.dataset.id = f.id;
       cell(tr, f.created.slice(0, 16).replace("T", " "));
       cell(tr, f.rating === "up" ? "helpful" : "not helpful");
       cell(tr, f.question);
+      cell(tr, short(f.answer, 140)).className = "muted";
       cell(tr, f.comment);
+      cell(tr, "").append(button("Why?", "secondary why", () => {
+        $("why-title").scrollIntoView({behavior: "smooth"});
+        explainQuestion(f.question);
+      }));
       body.appendChild(tr);
     }
     $("feedback").hidden = false;
-    say(`${r.data.total} feedback items in all.`);
+    $("load-feedback").textContent = `Reload (${r.data.total} ${all ? "ratings" : "not helpful"})`;
+  }
+
+  function short(text, n) {
+    const t = (text || "").replace(/\s+/g, " ").trim();
+    return t.length <= n ? t : t.slice(0, n - 1) + "…";
+  }
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = String(text);
+    return e;
+  }
+
+  function tableRows(id, head, rows) {
+    const t = $(id);
+    const thead = t.querySelector("thead");
+    if (thead && head) {
+      const tr = document.createElement("tr");
+      for (const h of head) tr.appendChild(el("th", "", h));
+      thead.replaceChildren(tr);
+    }
+    const body = t.querySelector("tbody");
+    body.replaceChildren();
+    for (const r of rows) {
+      const tr = document.createElement("tr");
+      for (const c of r) {
+        const td = document.createElement("td");
+        if (c instanceof Node) td.appendChild(c); else td.textContent = c == null ? "" : String(c);
+        tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
+  }
+
+  // "Why this answer?": POST /api/ask with "explain": true (the admin token allows it) and the trace, readable.
+  async function explainQuestion(q) {
+    q = (q || "").trim();
+    if (!q) return;
+    $("why-question").value = q;
+    $("why-run").disabled = true;
+    $("why-run").textContent = "Explaining…";
+    try {
+      const r = await api("POST", "api/ask", {question: q, history: [], explain: true});
+      if (!r.ok || !r.data.explain) { say(r.data.error || "The question could not be explained."); return; }
+      renderWhy(r.data);
+    } catch (e) {
+      say(e.message);
+    } finally {
+      $("why-run").disabled = false;
+      $("why-run").textContent = "Explain";
+    }
+  }
+
+  function renderWhy(d) {
+    const e = d.explain;
+    const v = $("why-verdict");
+    v.className = "verdict " + (d.refused ? "refused" : "answered");
+    v.querySelector("b").textContent = "Decided by: " + e.verdict.stage;
+    v.querySelector("span").textContent = e.verdict.detail;
+    const a = $("why-answer");
+    a.className = "why-answer" + (d.refused ? " refused" : "");
+    a.textContent = d.answer;
+    const q = e.question || {};
+    const t = q.time;
+    const rows = [["Asked", q.asked]];
+    if (q.follow_up) rows.push(["Resolved as", q.standalone]);
+    rows.push(["Kind", `${q.kind} (asks for: ${q.answer_type})`], ["Key terms", (q.terms || []).join(", ")]);
+    if ((q.names || []).length) rows.push(["Names", q.names.join(", ")]);
+    if ((q.numbers || []).length) rows.push(["Numbers", q.numbers.join(", ")]);
+    if (t) rows.push(["Time", t.present ? `“${t.phrase}” (now)` : `“${t.phrase}” (${t.from || "…"} to ${t.to || "…"})`]);
+    const kv = $("why-question-table").querySelector("tbody");
+    kv.replaceChildren();
+    for (const [k, val] of rows) {
+      const tr = document.createElement("tr");
+      tr.appendChild(el("th", "", k));
+      tr.appendChild(el("td", "", val));
+      kv.appendChild(tr);
+    }
+    renderReader(e.reader);
+    const c = e.claims;
+    $("why-claims-box").hidden = !(c && c.claims);
+    if (c && c.claims) {
+      tableRows("why-claims", null, c.claims.map((x) => [
+        x.text + (x.citations.length ? " " + x.citations.map((i) => `[${i}]`).join("") : ""),
+        (x.kept ? "kept: " : "removed: ") + x.why, x.closest,
+      ]));
+    }
+    const ps = e.retrieval.passages || [];
+    $("why-passage-count").textContent = `(${ps.length} of ${e.retrieval.candidates} candidates, by fused score)`;
+    const list = $("why-passages");
+    list.replaceChildren();
+    for (const p of ps) {
+      const li = el("li", p.read ? "" : "unread");
+      li.dataset.source = p.source;
+      const meta = el("div", "meta");
+      meta.append(el("span", "", `#${p.n} `), el("span", "file", p.source), el("span", "", ` chars ${p.start}–${p.end}`));
+      const ranks = [["dense", p.dense_rank], ["keyword", p.keyword_rank], ["in time", p.time_rank]]
+        .filter(([, r]) => r != null).map(([n, r]) => `${n} #${r}`).join(" · ");
+      meta.append(el("span", "", ` · ${ranks || "no rank"} · fused ${p.fused.toFixed(4)}`));
+      meta.append(el("span", "tag", p.read ? "read" : "not read"));
+      if (p.time_filter === "removed") meta.append(el("span", "tag off", "removed by the time filter"));
+      if (p.outside_window) meta.append(el("span", "tag off", "dated outside the window"));
+      const text = el("div", "text");
+      for (const piece of p.pieces) {
+        text.appendChild(piece.mark ? el("mark", piece.mark, piece.text) : document.createTextNode(piece.text));
+      }
+      li.append(meta, text);
+      list.appendChild(li);
+    }
+    $("why-out").hidden = false;
+  }
+
+  function renderReader(r) {
+    const head = $("why-reader-head");
+    if (!r) {
+      head.textContent = "No reader ran for this question.";
+      tableRows("why-reader", [], []);
+      return;
+    }
+    if (r.engine === "mpnet") {
+      head.textContent = `MPNet reader: answers at p ≥ ${r.bar}, the span alone at p ≥ ${r.alone_bar}; ` +
+        `vetoes on: ${r.vetoes_on.join(", ") || "none"}. Decision: ${r.reason}. It read: “${r.question}”`;
+      tableRows("why-reader", ["p", "Span", "In the sentence", "Vetoes", "Article"], r.reads.map((x) => [
+        x.prob.toFixed(3) + (x.best ? " ◀" : ""), x.span, x.sentence,
+        x.vetoes.map((v) => v + (x.vetoes_active.includes(v) ? " (on)" : " (off)")).join(", "), x.source,
+      ]));
+      return;
+    }
+    const chosen = (r.choices || []).map((c) => `p=${c.prob.toFixed(2)}${c.span ? ` “${c.span}”` : ""}`).join("; ");
+    head.textContent = `${r.engine}: the best-scored sentences. ` + (chosen ? `Chosen: ${chosen}.` : "None chosen.") +
+      (r.veto ? ` Refused by the ${r.veto} check.` : "");
+    tableRows("why-reader", ["Score", "Sentence", "Rules", "Article"], r.sentences.map((x) => [
+      x.score.toFixed(3), x.sentence, x.answerable ? "answerable" : "", x.source,
+    ]));
   }
 
   function signOut() {
@@ -150,6 +303,7 @@
       $("signin").hidden = true;
       $("work").hidden = false;
       say("");
+      feedback().catch((e) => say(e.message));
     } catch (e) {
       say(e.message);
     }
@@ -181,6 +335,8 @@
       uploadAll(Array.from(e.dataTransfer.files));
     });
     $("load-feedback").addEventListener("click", feedback);
+    $("feedback-all").addEventListener("change", feedback);
+    $("why-form").addEventListener("submit", (e) => { e.preventDefault(); explainQuestion($("why-question").value); });
     if (token()) signIn();
   });
 })();
