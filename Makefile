@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon arch bench-extract
+.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon arch bench-extract eval
 
 setup: $(STAMP)
 
@@ -50,6 +50,13 @@ test-fast: setup
 bench: setup
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_extract.py
+
+# The shipped question sets answered and scored (sourced eval, docs/eval.md), each report in docs/eval/<set>/ with
+# the previous run as its baseline: dev (seeds/), news3 (12 BBC articles), squad2 (300 SQuAD 2.0 questions, the
+# longest). One set: make eval SETS=dev
+SETS ?= dev news3 squad2
+eval: setup
+	nice -n 10 $(BIN)/python scripts/make_eval.py $(SETS)
 
 # Article extraction on trafilatura's evaluation pages (../shared/eval/extraction): HTML and scraped plain text.
 bench-extract: setup

@@ -1,4 +1,4 @@
-"""Command line: sourced ingest | watch | ask | timeline | chat | serve | feedback export."""
+"""Command line: sourced ingest | watch | ask | eval | timeline | chat | serve | feedback export."""
 
 from __future__ import annotations
 
@@ -183,6 +183,36 @@ def format_answer(a: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from app.evaluate import load_questions, run_eval, summary_line
+    from app.evaluate.report import write_report
+
+    load_questions(Path(args.questions))  # a malformed line stops here, before any work and any file
+    settings = _settings(args)
+    if settings.answer_mode == "auto" and not settings.llm_configured():
+        settings = settings.model_copy(update={"answer_mode": "extractive"})  # bulk work, as --batch
+
+    def progress(n: int, total: int) -> None:
+        if not args.quiet:
+            print(f"\ranswered {n} of {total}", end="" if n < total else "\n", file=sys.stderr, flush=True)
+
+    run = run_eval(
+        Path(args.questions),
+        settings,
+        docs=Path(args.docs) if args.docs else None,
+        baseline=Path(args.baseline) if args.baseline else None,
+        progress=progress,
+    )
+    out = Path(args.out)
+    written = write_report(run, out)
+    lat = run.latency()
+    print(f"{summary_line(run.scores)} p50={lat['p50']:.0f}ms p95={lat['p95']:.0f}ms")
+    for name, ks in run.kinds.items():
+        print(f"  {name}: {summary_line(ks)}")
+    print(f"wrote {', '.join(p.name for p in written)} to {out}/", file=sys.stderr)
+    return 0
+
+
 def cmd_timeline(args: argparse.Namespace) -> int:
     from app.answer.news.timeline import timeline
     from app.answer.pipeline import load_deps
@@ -287,6 +317,24 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--index-dir")
     a.add_argument("--mode", choices=MODES, help=MODE_HELP)
     a.set_defaults(func=cmd_ask)
+    e = sub.add_parser(
+        "eval",
+        help="answer a question set and score it as ../shared/eval/score.py does (docs/eval.md)",
+        description="Answer every question of QUESTIONS.jsonl, score the answers, and write report.md, "
+        "chart.png, answers.jsonl and figures.json into --out.",
+    )
+    e.add_argument(
+        "questions", help="JSON lines: {id, question, expect, sources} or {..., answerable: false}"
+    )
+    e.add_argument(
+        "--docs", help="index this folder into a temporary index first (default: the configured index)"
+    )
+    e.add_argument("--baseline", help="figures.json of an earlier run, to compare against")
+    e.add_argument("--out", default="eval-report", help="folder of the report (default: eval-report/)")
+    e.add_argument("--index-dir")
+    e.add_argument("--mode", choices=MODES, help=MODE_HELP)
+    e.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    e.set_defaults(func=cmd_eval)
     t = sub.add_parser("timeline", help="dated events about a subject, oldest first, each cited")
     t.add_argument("query", nargs="+")
     t.add_argument("--json", action="store_true")

@@ -224,6 +224,7 @@ def client(seed_settings, deps):
         yield c
 
 
+@pytest.mark.slow  # a FastAPI + Gradio app of its own (about 5 s to build)
 def test_explain_needs_the_admin_token_or_a_key(client):
     body = {"question": CROSSING, "explain": True}
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
@@ -240,6 +241,7 @@ def test_explain_needs_the_admin_token_or_a_key(client):
     assert why["verdict"]["stage"] and why["retrieval"]["passages"]
 
 
+@pytest.mark.slow  # a FastAPI + Gradio app of its own
 def test_explain_with_an_api_key(seed_settings, deps):
     from app.web.api import create_app
 
