@@ -92,9 +92,12 @@ def _antonym(question: str, info: QuestionInfo, r: Read) -> bool:
     return antonym_clash(question, r.sentence)
 
 
+_WHO = re.compile(r"\s*(and\s+)?who\b", re.IGNORECASE)
+
+
 def _person(question: str, info: QuestionInfo, r: Read) -> bool:
     """'Who ...?' and the span names no one (a capitalised word the question lacks)."""
-    if not asks_for_a_person(question):
+    if not (_WHO.match(question) or asks_for_a_person(question)):
         return False
     asked = set(terms(question))
     return not any(set(terms(m.group(0))) - asked for m in NAME.finditer(" " + r.text))
@@ -149,9 +152,16 @@ def whole_phrase(text: str, start: int, end: int) -> tuple[int, int]:
             span = text[start:end]
     while start < end and text[start] in _EDGE:
         start += 1
-    while end > start and text[end - 1] in _EDGE:
+    while end > start and text[end - 1] in _EDGE and not _closes(text[start:end]):
         end -= 1
     return start, end
+
+
+def _closes(span: str) -> bool:
+    """The span ends with a bracket that closes one it opened ("250 euros (£173)")."""
+    c = span[-1]
+    o = next((k for k, v in _OPEN_CLOSE.items() if v == c and k != c), None)
+    return o is not None and span.count(o) >= span.count(c)
 
 
 _LIST_TAIL = re.compile(r"^((?:,\s*|\s+and\s+|,\s*and\s+)[A-Z0-9][\w'’\-]*(?:\s+[A-Z0-9][\w'’\-]*)*)+")
