@@ -141,6 +141,34 @@ def _paragraphs(text: str) -> list[str]:
     return [p for p in (" ".join(line.split()) for line in text.splitlines()) if p]
 
 
+def _split_glued(paragraphs: list[str], blocks: list[str]) -> list[str]:
+    """Each paragraph that is several consecutive visible blocks of the page run together, split back into them.
+
+    trafilatura's rescue for short extractions (its baseline) takes an <article>'s whole text as one paragraph:
+    the paragraphs and the headings between them become one line, a heading glued into the prose around it."""
+    whole = set(blocks)
+    out: list[str] = []
+    for para in paragraphs:
+        run = None if para in whole else _run_of_blocks(para, blocks)
+        out.extend(run or [para])
+    return out
+
+
+def _run_of_blocks(para: str, blocks: list[str]) -> list[str] | None:
+    """The run of at least two consecutive blocks (none empty) whose text, a space between each, is the
+    paragraph; None when there is none."""
+    for i, first in enumerate(blocks):
+        if not para.startswith(first):
+            continue
+        pos, j = len(first), i + 1
+        while pos < len(para) and j < len(blocks) and para.startswith(" " + blocks[j], pos):
+            pos += 1 + len(blocks[j])
+            j += 1
+            if pos == len(para):
+                return blocks[i:j]
+    return None
+
+
 def _drop_hidden(tree: Any) -> None:
     """Remove hidden elements (the hidden attribute, aria-hidden, display:none and the like), keeping the text
     that follows each."""
@@ -175,6 +203,8 @@ def extract_page(html: str) -> Page:
     meta = extract_metadata(tree, date_config=DATE_OPTIONS)  # before extraction, which prunes the tree
     doc = trafilatura.bare_extraction(tree, **EXTRACT_OPTIONS)
     paragraphs = _paragraphs(getattr(doc, "text", None) or "") if doc is not None else []
+    if paragraphs:
+        paragraphs = _split_glued(paragraphs, _paragraphs(html_to_text(html, with_title=False)))
     method = "trafilatura"
     if not paragraphs:
         paragraphs, method = _paragraphs(html_to_text(html, with_title=False)), "fallback"
