@@ -282,3 +282,12 @@ def test_sourced_eval_writes_the_report_and_agrees_with_the_scorer(tmp_path, cap
         == 0
     )
     assert "| baseline | change |" in (again / "report.md").read_text(encoding="utf-8")
+
+
+def test_the_documented_example_is_a_valid_set(tmp_path):
+    """docs/eval.md's example lines parse, with their kinds and the follow-up's history."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "eval.md").read_text(encoding="utf-8")
+    block = text.split("```json\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "example.jsonl").write_text(block, encoding="utf-8")
+    items = load_questions(tmp_path / "example.jsonl")
+    assert len(items) == 4 and not items[2].answerable and items[3].history and items[3].kind == "followup"

@@ -74,7 +74,7 @@ def markdown(run: EvalRun, chart: bool) -> str:
         "",
         f"Run {run.started.strftime('%Y-%m-%d %H:%M')} UTC · {s.n} questions "
         f"({sum(j.item.answerable for j in s.judged)} answerable) · "
-        f"articles: {f'`{run.docs}` (a temporary index)' if run.docs else 'the configured index'} · "
+        f"{_articles(run)} · "
         f"reader: {run.reader} · engine: {run.mode}",
         "",
         f"`{summary_line(s)}` (as `score.py` prints it)",
@@ -145,6 +145,14 @@ def markdown(run: EvalRun, chart: bool) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _articles(run: EvalRun) -> str:
+    label = run.docs_label()
+    if label is None:
+        return f"{run.articles} articles of the configured index"
+    where = "a temporary copy" if label == "a temporary folder" else f"`{label}`"
+    return f"{run.articles} articles from {where}, indexed for this run"
 
 
 def _ks(ks: Scores, k: str) -> str:

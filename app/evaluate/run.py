@@ -40,6 +40,18 @@ class EvalRun:
     mode: str = ""
     baseline: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    articles: int = 0  # documents in the index answered from
+
+    def docs_label(self) -> str | None:
+        """The folder as a reader of the report can find it: relative to here, or "a temporary folder"."""
+        if self.docs is None:
+            return None
+        path = self.docs.resolve()
+        if path.is_relative_to(Path.cwd()):
+            return str(path.relative_to(Path.cwd())) or "."
+        if path.is_relative_to(Path(tempfile.gettempdir()).resolve()):
+            return "a temporary folder"
+        return str(self.docs)
 
     def latency(self) -> dict[str, float]:
         return {"p50": percentile(self.latencies, 50), "p95": percentile(self.latencies, 95)}
@@ -52,7 +64,8 @@ class EvalRun:
             "latency_ms": self.latency(),
             "date": self.started.isoformat(timespec="seconds"),
             "questions": self.questions.name,
-            "docs": str(self.docs) if self.docs else None,
+            "docs": self.docs_label(),
+            "articles": self.articles,
             "reader": self.reader,
             "mode": self.mode,
         }
@@ -132,6 +145,7 @@ def run_eval(
         deps = load_deps(settings)
         if docs is None:
             text_of = deps.retriever.store.document_text
+        articles = len(deps.retriever.docs)
         answers, times = answer_all(items, deps, progress)
         scores = score(items, answers, text_of)
         kinds = by_kind(items, answers, text_of)
@@ -139,4 +153,5 @@ def run_eval(
         run = EvalRun(
             questions, items, answers, times, scores, kinds, started, docs, reader_of(deps), mode, base
         )
+    run.articles = articles
     return run
