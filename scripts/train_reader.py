@@ -608,6 +608,12 @@ def main() -> None:
         "--stop-now", action="store_true", help="with --checkpoint: end training there and ship what it has"
     )
     ap.add_argument(
+        "--stop-at-step",
+        type=int,
+        default=0,
+        help="end training after this many optimiser steps (the LR schedule still that of --epochs)",
+    )
+    ap.add_argument(
         "--base",
         type=Path,
         default=None,
@@ -747,6 +753,8 @@ def main() -> None:
             torch.set_rng_state(st["torch_rng"])
             log(f"resumed from {ckpt}: epoch {ep0 + 1}, batch {skip}, step {step}")
         for ep in range(ep0, epochs):
+            if args.stop_at_step and step >= args.stop_at_step:
+                break
             if args.stop_now and ckpt:
                 log("--stop-now: training ends at the checkpoint")
                 break
@@ -766,6 +774,9 @@ def main() -> None:
                 if bi < skip:
                     continue
                 if (args.max_steps and bi >= args.max_steps) or progress(step) >= 1.0:
+                    break
+                if args.stop_at_step and step >= args.stop_at_step:
+                    log(f"--stop-at-step {args.stop_at_step}: training ends here")
                     break
                 if ckpt and step and step % args.checkpoint_every == 0:
                     state = {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import re
 import shutil
 import sys
@@ -234,12 +235,18 @@ def main() -> int:
     ap.add_argument("--model", type=Path, default=NEURAL_DIR)
     ap.add_argument("--compare", type=Path, nargs="*", default=[], help="other reader dirs: curves only")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "sourced-tune")
+    ap.add_argument("--reuse", action="store_true", help="reuse the last run's answers (same model, same code)")
     ap.add_argument("--write", action="store_true", help="write the decision into the model's config.json")
     ap.add_argument("--plot", type=Path)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    rows = collect(args.work, args.model)
+    cache = args.work / f"rows-{args.model.resolve().name}.pkl"
+    if args.reuse and cache.exists():
+        rows = pickle.loads(cache.read_bytes())
+    else:
+        rows = collect(args.work, args.model)
+        cache.write_bytes(pickle.dumps(rows))
     bar0 = choose_bar(rows, ())
     vet = measure_vetoes(rows, bar0)
     kept = tuple(v for v, m in vet.items() if m["caught"] > m["killed"])

@@ -102,13 +102,14 @@ class Settings(BaseSettings):
     refuse_min_similarity: float = Field(0.35, description="Least cosine similarity of the best sentence.")
 
     # The learned reader (scripts/train_answerability.py, scripts/train_reader.py)
-    reader: Literal["mpnet", "minilm", "fast", "rules"] = Field(
-        "mpnet",
-        description="mpnet (default): the 6-layer MPNet reader reads the best passages and decides, by its "
-        "calibrated probability against reader_bar, whether and where they answer; measured vetoes only stop "
-        "it (docs/reader.md). The earlier readers, kept for comparison: fast (learned answerability over fast "
-        "signals, the MiniLM span reader for short answers), minilm (the MiniLM reader's signals in "
-        "answerability too), rules (the hand-set rules alone).",
+    reader: Literal["fast", "mpnet", "minilm", "rules"] = Field(
+        "fast",
+        description="fast (default): learned answerability over fast signals, and the MiniLM span reader on the "
+        "chosen sentence's passage when a learned span decision says its span is the answer. mpnet: the 6-layer "
+        "MPNet reader reads the best passages and decides, by its calibrated probability against reader_bar, "
+        "whether and where they answer, measured vetoes only stopping it (needs models/reader-mpnet from "
+        "`make train-mpnet`; not the default: it measured below fast, docs/reader.md). minilm: the MiniLM "
+        "reader's signals in answerability too; rules: the hand-set rules alone (kept for comparison).",
     )
     reader_bar: float | None = Field(
         None,
