@@ -16,12 +16,13 @@ from app.answer.explain import explain
 from app.answer.news.articles import list_articles, open_article
 from app.answer.news.timeline import timeline
 from app.answer.pipeline import Deps, Trace, answer, load_deps, stream_answer
-from app.core.errors import INTERNAL, Busy, RateLimited, SourcedError
+from app.core.errors import INTERNAL, Busy, RateLimited, SourcedError, StoreUnavailable
 from app.core.settings import Settings
 from app.core.types import Answer, Article, ArticleView, Timeline
 
 log = logging.getLogger("sourced")
 MAX_CLIENTS = 10_000  # rate-limit entries kept before the oldest are dropped
+RETRY_SECONDS = 1.0  # how often an index that could not be loaded for want of the Chroma server is retried
 
 
 class Unavailable(SourcedError):
@@ -81,6 +82,34 @@ class Service:
             self.deps, self.error = _load(settings)
         self.gate = Gate(settings.concurrency, settings.queue_size)
         self.rate = RateLimit(settings.rate_limit_per_minute)
+        self._retried = 0.0
+        self._retry_lock = anyio.Lock()
+
+    async def health(self) -> str | None:
+        """None when answering is possible (the Chroma server, if any, answers); else the safe reason."""
+        await self._retry()
+        if self.deps is None:
+            return self.error or INTERNAL
+        try:
+            await anyio.to_thread.run_sync(self.deps.retriever.store.ping)
+        except SourcedError as exc:
+            return str(exc)
+        return None
+
+    async def _retry(self) -> None:
+        """The Chroma server was down when the index was loaded: try again (at most once a second), so that
+        readers and /healthz recover by themselves once it is back."""
+        if self.deps is not None or self.error != StoreUnavailable.message:
+            return
+        async with self._retry_lock:
+            if self.deps is not None or time.monotonic() - self._retried < RETRY_SECONDS:
+                return
+            self._retried = time.monotonic()
+            self.deps, self.error = await anyio.to_thread.run_sync(_load, self.settings, False)
+
+    async def _ready(self) -> Deps:
+        await self._retry()
+        return self.ready()
 
     def reload(self) -> None:
         """After this process changed the index: answer from the change at once (and load the index if the
@@ -97,40 +126,40 @@ class Service:
 
     async def ask(self, question: Any, history: Any, client: str) -> Answer:
         """Answer in a worker thread, within the gate and the client's rate limit."""
-        deps = self.ready()
+        deps = await self._ready()
         self.rate.check(client)
         async with self.gate.slot():
             return await anyio.to_thread.run_sync(answer, question, history, deps)
 
     async def explained(self, question: Any, history: Any, client: str) -> tuple[Answer, dict[str, Any]]:
         """Like ask, with the answer's explanation (the same answer: the trace only records)."""
-        deps = self.ready()
+        deps = await self._ready()
         self.rate.check(client)
         async with self.gate.slot():
             return await anyio.to_thread.run_sync(_explained, question, history, deps)
 
     async def timeline(self, query: Any, client: str) -> Timeline:
         """A timeline of the subject, in a worker thread, within the same gate and rate limit as answers."""
-        deps = self.ready()
+        deps = await self._ready()
         self.rate.check(client)
         async with self.gate.slot():
             return await anyio.to_thread.run_sync(timeline, query, deps.retriever, deps.settings)
 
     async def articles(self, query: str = "") -> list[Article]:
         """Every indexed article whose title, outlet or file holds the query, newest first."""
-        deps = self.ready()
+        deps = await self._ready()
         return await anyio.to_thread.run_sync(list_articles, deps.retriever, query)
 
     async def article(self, source: str) -> ArticleView | None:
         """One article's cleaned text and suggested questions (None: not indexed)."""
-        deps = self.ready()
+        deps = await self._ready()
         return await anyio.to_thread.run_sync(open_article, source, deps.retriever)
 
     async def stream(
         self, question: Any, history: Any, client: str
     ) -> AsyncGenerator[tuple[str, Answer | None], None]:
         """Like ask, but yields (partial text, None) then ("", answer) as stream_answer does."""
-        deps = self.ready()
+        deps = await self._ready()
         self.rate.check(client)
         async with self.gate.slot():
             it = stream_answer(question, history, deps)
@@ -151,9 +180,12 @@ def _next(it: Iterator[tuple[str, Answer | None]]) -> tuple[str, Answer | None] 
     return next(it, None)
 
 
-def _load(settings: Settings) -> tuple[Deps | None, str | None]:
-    """Probe and open the index; a failure becomes a safe message, never an exception."""
+def _load(settings: Settings, probe_first: bool = True) -> tuple[Deps | None, str | None]:
+    """Probe and open the index; a failure becomes a safe message, never an exception. (A retry after the
+    Chroma server was unreachable skips the probe: it guards the embedded store, not a server.)"""
     try:
+        if not probe_first:
+            return load_deps(settings), None
         try:
             probe: Any = importlib.import_module("app.store.probe")
         except ImportError:

@@ -33,6 +33,13 @@ class IndexCorrupt(SourcedError):
     status = 503
 
 
+class StoreUnavailable(SourcedError):
+    """The Chroma server (CHROMA_HOST) cannot be reached; readers and /healthz recover when it is back."""
+
+    message = "The archive is temporarily unavailable; please try again shortly."
+    status = 503
+
+
 class BadQuestion(SourcedError):
     message = "Please ask a question (at most {} characters)."
     status = 400

@@ -5,20 +5,23 @@ Ingest (write side) and answering (read side) meet only here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import chromadb
+import httpx
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import BaseNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from app.core.errors import IndexMismatch, IndexMissing
+from app.core.errors import IndexMismatch, IndexMissing, StoreUnavailable
 from app.core.settings import Settings
 from app.core.types import EventDate
 from app.store.keyword import KeywordIndex
@@ -51,6 +54,46 @@ def doc_id(source: str) -> str:
 
 def passage_id(source: str, content_hash: str, index: int) -> str:
     return f"{doc_id(source)[:16]}-{content_hash[:16]}-{index}"
+
+
+# ---- a Chroma server that cannot be reached ---------------------------------------------------------
+# chromadb's HTTP client lets httpx's transport errors through (connection refused or reset, timeouts), and
+# turns a failed connection while it checks the tenant into a ValueError with this text.
+_NO_SERVER = "Could not connect to a Chroma server"
+
+
+def unreachable(exc: BaseException) -> bool:
+    """True when exc says the Chroma server could not be reached (not that a request was wrong)."""
+    if isinstance(exc, (httpx.TransportError, ConnectionError)):
+        return True
+    return isinstance(exc, ValueError) and _NO_SERVER in str(exc)
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """fn with an unreachable server's errors raised as StoreUnavailable (generators too)."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as exc:
+                if unreachable(exc):
+                    raise StoreUnavailable() from exc
+                raise
+
+        return gen
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if unreachable(exc):
+                raise StoreUnavailable() from exc
+            raise
+
+    return call
 
 
 def make_client(settings: Settings) -> Any:
@@ -90,7 +133,7 @@ class Store:
         """Open the store; refuse one built with another embedding model."""
         if not settings.chroma_host and not create and not (settings.index_dir / "chroma").exists():
             raise IndexMissing()
-        client = make_client(settings)
+        client = _guard(make_client)(settings)
         meta = {"embed_model": model, "embed_dim": dim, "generation": 0}
         if create:
             passages = client.get_or_create_collection(
@@ -102,11 +145,18 @@ class Store:
                 passages = client.get_collection(PASSAGES, embedding_function=None)
                 documents = client.get_collection(DOCUMENTS, embedding_function=None)
             except Exception as exc:  # chromadb raises NotFoundError/ValueError across versions
+                if unreachable(exc):
+                    raise StoreUnavailable() from exc
                 raise IndexMissing() from exc
         got = passages.metadata or {}
         if got.get("embed_model") != model or int(got.get("embed_dim", -1)) != dim:
             raise IndexMismatch(f"{got.get('embed_model')} ({got.get('embed_dim')})", f"{model} ({dim})")
         return cls(settings, client, passages, documents)
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless the Chroma server answers (nothing to ask of the embedded store)."""
+        if self.settings.chroma_host:
+            self.client.heartbeat()
 
     def reopen(self) -> Store:
         """A fresh view after another process wrote: the embedded client caches vector segments per process."""
@@ -306,6 +356,23 @@ class Store:
             except OSError:
                 pass  # a read-only replica still answers from the in-memory index
         return kw
+
+
+def _guard_store() -> None:
+    """Every store operation that talks to Chroma raises StoreUnavailable when the server is unreachable:
+    the one error readers, /healthz and the CLI turn into the fixed message; the next call reconnects."""
+    for name, attr in list(vars(Store).items()):
+        if name.startswith("__"):
+            continue
+        if isinstance(attr, property) and attr.fget is not None:
+            setattr(Store, name, property(_guard(attr.fget), attr.fset))
+        elif isinstance(attr, classmethod):
+            setattr(Store, name, classmethod(_guard(attr.__func__)))
+        elif inspect.isfunction(attr):
+            setattr(Store, name, _guard(attr))
+
+
+_guard_store()
 
 
 def _meta(rec: DocRecord) -> dict[str, Any]:

@@ -8,10 +8,11 @@ import subprocess
 import sys
 from typing import Any
 
-from app.core.errors import IndexCorrupt, IndexMissing
+from app.core.errors import IndexCorrupt, IndexMissing, StoreUnavailable
 from app.core.settings import Settings
 
 _MISSING = 3  # child exit status: no index (distinct from a damaged one)
+_UNAVAILABLE = 4  # child exit status: the Chroma server (CHROMA_HOST) could not be reached
 
 
 def _payload(settings: Settings) -> str:
@@ -40,12 +41,26 @@ def check_index(settings: Settings, timeout: float = 120.0) -> str | None:
         return IndexCorrupt.message
     if proc.returncode == 0:
         return None
+    if proc.returncode == _UNAVAILABLE:
+        return StoreUnavailable.message
     return IndexMissing.message if proc.returncode == _MISSING else IndexCorrupt.message
 
 
 def _probe(settings: Settings) -> None:
+    """_open_and_query, with an unreachable Chroma server told apart from a damaged index."""
+    from app.store.chroma import unreachable
+
+    try:
+        _open_and_query(settings)
+    except Exception as exc:
+        if unreachable(exc) or isinstance(exc, StoreUnavailable):
+            sys.exit(_UNAVAILABLE)
+        raise
+
+
+def _open_and_query(settings: Settings) -> None:
     """Open the store, count both collections, run one vector query and load (or rebuild) the keyword index."""
-    from app.store.chroma import DOCUMENTS, PASSAGES, Store, make_client
+    from app.store.chroma import DOCUMENTS, PASSAGES, Store, make_client, unreachable
 
     if not settings.chroma_host and not (settings.index_dir / "chroma").exists():
         sys.exit(_MISSING)
@@ -53,7 +68,9 @@ def _probe(settings: Settings) -> None:
     try:
         passages = client.get_collection(PASSAGES, embedding_function=None)
         documents = client.get_collection(DOCUMENTS, embedding_function=None)
-    except Exception:  # chromadb raises NotFoundError/ValueError across versions
+    except Exception as exc:  # chromadb raises NotFoundError/ValueError across versions
+        if unreachable(exc):
+            raise
         sys.exit(_MISSING)
     dim = int((passages.metadata or {}).get("embed_dim", 0))
     n, d = int(passages.count()), int(documents.count())

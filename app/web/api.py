@@ -150,10 +150,10 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
-        if service.deps is None:
-            return JSONResponse(
-                {"status": "unavailable", "error": service.error or INTERNAL}, status_code=503
-            )
+        # The index loaded and, in server mode, the Chroma server answering (StoreUnavailable's message when not).
+        problem = await service.health()
+        if problem is not None or service.deps is None:
+            return JSONResponse({"status": "unavailable", "error": problem or INTERNAL}, status_code=503)
         engine = service.deps.llm.mode if service.deps.llm else "extractive"
         return JSONResponse({"status": "ok", "engine": engine})
 
