@@ -1,4 +1,4 @@
-"""Command line: sourced ingest | watch | ask | eval | timeline | chat | serve | feedback export."""
+"""Command line: sourced ingest | check | watch | ask | eval | timeline | chat | serve | feedback export."""
 
 from __future__ import annotations
 
@@ -50,6 +50,42 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(json.dumps(d))
     else:
         print_summary(d, quiet=args.quiet)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import shlex
+
+    from app.feedback import FeedbackLog
+    from app.ingest.check import Problem, check_index
+    from app.store.embeddings import build_embedder
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or default_paths(settings)
+    for p in paths:
+        if not p.exists():
+            print(f"sourced: no such file or folder: {p}", file=sys.stderr)
+            return 2
+    ingest = " ".join(
+        ["sourced ingest"]
+        + [shlex.quote(str(p)) for p in args.paths]
+        + (["--index-dir", shlex.quote(str(args.index_dir))] if args.index_dir else [])
+    )
+    problems = check_index(paths, settings, build_embedder(settings), ingest)
+    feedback = FeedbackLog.for_settings(settings)
+    for what in feedback.integrity():
+        problems.append(
+            Problem(
+                f"the feedback database {feedback.path} is damaged: {what}",
+                f"sourced feedback export -o saved.jsonl, then move {feedback.path} aside",
+            )
+        )
+    for pr in problems:
+        print(f"problem: {pr.what}\n  repair: {pr.repair}")
+    if problems:
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", file=sys.stderr)
+        return 1
+    print("the index matches its documents; the feedback database is sound")
     return 0
 
 
@@ -284,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--quiet", action="store_true", help="print only when something changed")
     i.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
     i.set_defaults(func=cmd_ingest)
+    k = sub.add_parser("check", help="verify the index against its documents (exit status 1 on any problem)")
+    k.add_argument("paths", nargs="*", help="folders (default: those sourced ingest indexes)")
+    k.add_argument("--index-dir")
+    k.set_defaults(func=cmd_check)
     w = sub.add_parser("watch", help="keep the index in step with a folder (new, changed, deleted files)")
     w.add_argument("folder")
     w.add_argument(

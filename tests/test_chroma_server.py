@@ -249,3 +249,6 @@ def test_an_ingest_interrupted_by_the_server_going_down_converges(
     assert again["chunks"] == clean["chunks"] == store.count()
     assert len(store.documents_map()) == clean["added"]
     assert store.sweep() == 0  # nothing half-written left behind
+    from app.ingest.check import check_index
+
+    assert check_index([docs_dir], settings, embedder, "sourced ingest") == []

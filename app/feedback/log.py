@@ -96,6 +96,20 @@ class FeedbackLog:
         con.execute(_SCHEMA)
         return con
 
+    def integrity(self) -> list[str]:
+        """What SQLite's PRAGMA integrity_check finds wrong with the file ([] when sound or not created yet)."""
+        if not self.path.exists():
+            return []
+        try:
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+            try:
+                rows = con.execute("PRAGMA integrity_check").fetchall()
+            finally:
+                con.close()
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+        return [str(r[0]) for r in rows if r and r[0] != "ok"]
+
     def add(self, fb: Feedback) -> int:
         """Store one rating (replacing an earlier one of the same answer_id); its id."""
         row = {**asdict(fb), "citations": json.dumps(fb.citations, ensure_ascii=False)}

@@ -283,6 +283,10 @@ class Store:
         got = zip(res["ids"], res["documents"], res["metadatas"], strict=True)
         return {i: (t, m) for i, t, m in got if m is not None and t is not None}
 
+    def passage_metas(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(id, "", metadata) of every passage, texts not fetched."""
+        yield from self._scan(self.passages, include_docs=False)
+
     def iter_passages(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         yield from self._scan(self.passages, include_docs=True)
 
