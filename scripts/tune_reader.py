@@ -292,15 +292,18 @@ def plot(args: argparse.Namespace, rows: list[Row], kept: tuple[str, ...]) -> No
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    curves = [(args.model.name, rows)]
+    names = {"reader-mpnet": "MPNet, 6 layers (1.1 epochs)", "reader": "MiniLM-L6 (shipped)"}
+    curves = [(args.model.resolve().name, rows)]
     for other in args.compare:
-        curves.append((other.name, collect(args.work / other.name, other)))
+        cache = args.work / f"rows-{other.resolve().name}.pkl"
+        rs = pickle.loads(cache.read_bytes()) if args.reuse and cache.exists() else collect(args.work, other)
+        curves.append((other.name, rs))
     for name, rs in curves:
         c = curve(rs, kept)
-        ax.plot([x[1] for x in c], [x[2] for x in c], label=name)
+        ax.plot([x[1] for x in c], [x[2] for x in c], label=names.get(name, name))
     ax.set_xlabel("false refusal (answerable questions refused)")
     ax.set_ylabel("refuse (unanswerable questions refused)")
-    ax.set_title("The reader's bar, swept (tuning sets)")
+    ax.set_title("The reader deciding: its bar swept 0 to 1 (tuning sets)")
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
