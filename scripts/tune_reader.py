@@ -235,7 +235,9 @@ def main() -> int:
     ap.add_argument("--model", type=Path, default=NEURAL_DIR)
     ap.add_argument("--compare", type=Path, nargs="*", default=[], help="other reader dirs: curves only")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "sourced-tune")
-    ap.add_argument("--reuse", action="store_true", help="reuse the last run's answers (same model, same code)")
+    ap.add_argument(
+        "--reuse", action="store_true", help="reuse the last run's answers (same model, same code)"
+    )
     ap.add_argument("--write", action="store_true", help="write the decision into the model's config.json")
     ap.add_argument("--plot", type=Path)
     ap.add_argument("--json", type=Path)

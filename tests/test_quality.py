@@ -89,10 +89,28 @@ def test_seed_question_set_meets_its_floors(deps, tmp_path, questions: Path, flo
 # The same kinds over 8 BBC articles, written before the kinds were built and never tuned to (measured 0.76,
 # 0.83, refuse 0.85, false refusal 0.10).
 BBC_READER_FLOORS = {"answer": 0.65, "cite": 0.75, "refuse": 0.75, "false_refusal": 0.15}
+# 90 questions over 12 BBC articles nobody here had used, written before the MPNet reader was trained and
+# never tuned on (measured with the fast tier: 0.50, cite 0.47, refuse 0.58, false refusal 0.39, F1 0.15).
+NEWS3_FLOORS = {"answer": 0.45, "cite": 0.42, "refuse": 0.5, "false_refusal": 0.45, "f1": 0.1}
+# 22 facts of the seeds asked four ways each (measured 0.51, cite 0.61, false refusal 0.33, F1 0.31).
+PARAPHRASE_FLOORS = {"answer": 0.45, "cite": 0.55, "false_refusal": 0.4, "f1": 0.25}
 
 
-def test_bbc_held_out_reader_set_meets_its_floors(tmp_path):
-    files = ROOT / "tests" / "questions_reader_bbc.files"
+def test_paraphrase_set_meets_its_floors(deps, tmp_path):
+    questions = ROOT / "tests" / "questions_paraphrase.jsonl"
+    if not (SHARED / "eval" / "score.py").exists():
+        pytest.skip("the shared scorer is not present")
+    out = tmp_path / "answers.jsonl"
+    run_set(questions, deps, out)
+    check(score(questions, out, SEEDS), PARAPHRASE_FLOORS)
+
+
+@pytest.mark.parametrize(
+    ("name", "floors"),
+    [("questions_reader_bbc", BBC_READER_FLOORS), ("questions_news3", NEWS3_FLOORS)],
+)
+def test_bbc_held_out_set_meets_its_floors(tmp_path, name: str, floors: dict[str, float]):
+    files = ROOT / "tests" / f"{name}.files"
     bbc = SHARED / "corpora" / "bbc"
     if not bbc.exists():
         pytest.skip("../shared/corpora/bbc is not present")
@@ -105,10 +123,10 @@ def test_bbc_held_out_reader_set_meets_its_floors(tmp_path):
     from app.store.embeddings import OnnxMiniLMEmbedding
 
     ingest([docs], settings, OnnxMiniLMEmbedding())
-    questions = ROOT / "tests" / "questions_reader_bbc.jsonl"
+    questions = ROOT / "tests" / f"{name}.jsonl"
     out = tmp_path / "answers.jsonl"
     run_set(questions, load_deps(settings), out)
-    check(score(questions, out, docs), BBC_READER_FLOORS)
+    check(score(questions, out, docs), floors)
 
 
 def test_squad2_held_out_articles_meet_their_floors(tmp_path):
