@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon arch bench-extract eval
+.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon arch bench-extract eval fuzz
 
 setup: $(STAMP)
 
@@ -46,6 +46,14 @@ check-train: setup
 # (marked train) is make check-train.
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not train"
+
+# Generated hostile requests against the app in process (tests/test_fuzz.py): make test runs 100 per route, this
+# FUZZ_EXAMPLES per route (about 5 minutes at the default) and writes the cases run and 5xx seen to FUZZ_REPORT.
+FUZZ_EXAMPLES ?= 1500
+FUZZ_REPORT ?= /tmp/sourced-fuzz-report.json
+fuzz: setup
+	SOURCED_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SOURCED_FUZZ_REPORT=$(FUZZ_REPORT) \
+		nice -n 15 $(BIN)/python -m pytest -q tests/test_fuzz.py
 
 bench: setup
 	$(BIN)/python scripts/bench.py

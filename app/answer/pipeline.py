@@ -48,7 +48,7 @@ from app.core.settings import Settings
 from app.core.types import REFUSAL, Answer, Hit, Query
 from app.store.chroma import Store
 from app.store.embeddings import build_embedder, embedder_identity
-from app.text.words import terms
+from app.text.words import encodable, terms
 
 if TYPE_CHECKING:  # the OpenAI client is imported only when a model is configured
     from app.answer.grounding.claims import Checked
@@ -148,11 +148,12 @@ def validate(question: Any, history: Any, settings: Settings) -> tuple[str, list
     for m in history:
         if (
             not isinstance(m, dict)
-            or m.get("role") not in {"user", "assistant"}
+            or m.get("role") not in ("user", "assistant")  # a tuple: an unhashable role is refused, not a 500
             or not isinstance(m.get("content"), str)
         ):
             raise BadHistory()
-        clean.append({"role": m["role"], "content": m["content"]})
+        clean.append({"role": m["role"], "content": encodable(m["content"])})
+    question = encodable(question)
     if sum(len(m["content"]) for m in clean) > settings.max_history_chars:
         clean = _trim_history(clean, settings.max_history_chars)
     return question.strip(), clean[-settings.max_history_turns :]

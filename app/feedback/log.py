@@ -61,7 +61,9 @@ def parse_feedback(data: Any, settings: Settings) -> Feedback:
         raise bad
     if not isinstance(a, str) or len(a) > settings.max_feedback_answer_chars:
         raise bad
-    if not isinstance(c, str) or len(c) > settings.max_feedback_comment_chars or mode not in _MODES:
+    if not isinstance(c, str) or len(c) > settings.max_feedback_comment_chars:
+        raise bad
+    if not isinstance(mode, str) or mode not in _MODES:  # an unhashable mode is refused, not a 500
         raise bad
     if aid is not None and not (isinstance(aid, str) and _ANSWER_ID.fullmatch(aid)):
         raise bad

@@ -80,3 +80,12 @@ def terms(text: str) -> list[str]:
         if w and w not in STOPWORDS:
             out.append(_DEMONYMS.get(w) or stem(w))
     return out
+
+
+def encodable(text: str) -> str:
+    """text with what UTF-8 cannot encode (lone surrogates, as a JSON body may carry: "\\ud800") replaced by "?"."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")

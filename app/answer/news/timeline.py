@@ -14,7 +14,7 @@ from app.core.settings import Settings
 from app.core.types import Answer, Citation, EventDate, Hit, Timeline, TimelineEvent
 from app.text.dates import human_date
 from app.text.sentences import split_sentences
-from app.text.words import terms
+from app.text.words import encodable, terms
 
 # How a question asks for a timeline; "what happened" asks for one only when it names a time span.
 _ASKS = re.compile(
@@ -162,7 +162,7 @@ def timeline(question: object, retriever: Retriever, settings: Settings) -> Time
     """The checked entry point (CLI, API, chat page): a question or subject of accepted size, or BadQuestion."""
     if not isinstance(question, str) or not question.strip() or len(question) > settings.max_question_chars:
         raise BadQuestion(settings.max_question_chars)
-    q = question.strip()
+    q = encodable(question.strip())
     return build_timeline(
         q if _ASKS.search(q) or _WHAT_HAPPENED.search(q) else f"timeline of {q}", retriever, settings
     )
