@@ -108,6 +108,9 @@ def _assert_converges(
     again = ingest([docs], _settings(index), embedder).as_dict()
     assert (again["added"], again["updated"], again["removed"]) == (0, 0, 0)
     _assert_serves(index)
+    from app.ingest.check import check_index
+
+    assert check_index([docs], _settings(index), embedder, "sourced ingest") == []  # sourced check: clean
 
 
 _KILLER = """
