@@ -48,7 +48,8 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not train"
 
 # Generated hostile requests against the app in process (tests/test_fuzz.py): make test runs 100 per route, this
-# FUZZ_EXAMPLES per route (about 5 minutes at the default) and writes the cases run and 5xx seen to FUZZ_REPORT.
+# FUZZ_EXAMPLES per route (about 3 minutes at the default, docs/benchmarks.md) and writes the cases run and the
+# 5xx seen to FUZZ_REPORT.
 FUZZ_EXAMPLES ?= 1500
 FUZZ_REPORT ?= /tmp/sourced-fuzz-report.json
 fuzz: setup

@@ -12,13 +12,16 @@ import os
 import re
 from collections import Counter
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 import app.core.errors as core_errors
+from app.web import documents as documents_api
 from app.web import openai_api
 from app.web.api import create_app
 
@@ -56,12 +59,21 @@ def _fixed_patterns() -> list[re.Pattern[str]]:
         'The request body must be JSON: {"question": "...", "history": []}.',
         'The request body must be a JSON object: {"question": "...", "history": []}.',
         "The conversation is too long (at most {} characters). Start a new chat.",
+        "The upload is malformed or has more than {} files.",
+    ]
+    shape = documents_api.POST_SHAPE.replace("{", "{{").replace("}", "}}")
+    templates += [
+        f"The request body must be {shape}.",
+        f"Send {shape}.",
+        f"No article in the request: send {shape}.",
     ]
     out = []
     for t in templates:
         if t == "{}":
             continue
-        out.append(re.compile(re.escape(t).replace(re.escape("{}"), r"[^\n]{1,80}") + r"\Z"))
+        pattern = re.escape(t).replace(re.escape("{}"), r"[^\n]{1,80}")
+        pattern = pattern.replace(re.escape("{{"), re.escape("{")).replace(re.escape("}}"), re.escape("}"))
+        out.append(re.compile(pattern + r"\Z"))
     return out
 
 
@@ -83,6 +95,27 @@ def client(seed_settings, deps, tmp_path_factory):
             json.dump({"examples": EXAMPLES, "cases": dict(CASES), "5xx": dict(FIVE_XX)}, f, indent=1)
 
 
+ADMIN = "fuzz-admin-token"
+
+
+@pytest.fixture(scope="module")
+def admin_client(seed_settings, tmp_path_factory):
+    """An app with an admin token over a copy of the seed index (uploads and deletes change only the copy)."""
+    import shutil
+
+    base = tmp_path_factory.mktemp("fuzz-admin")
+    shutil.copytree(seed_settings.index_dir, base / "index")
+    over = {
+        "index_dir": base / "index",
+        "documents_dir": base / "documents",
+        "feedback_path": base / "feedback.sqlite3",
+        "admin_token": SecretStr(ADMIN),
+        "rate_limit_per_minute": 0,
+    }
+    with TestClient(create_app(seed_settings.model_copy(update=over))) as c:
+        yield c
+
+
 # ---- generated values ----------------------------------------------------------------------------------
 scalars = (
     st.none()
@@ -91,7 +124,22 @@ scalars = (
     | st.integers(min_value=10**30, max_value=10**40)
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=40)
-    | st.sampled_from(["", " ", "\x00", "up", "down", "user", "assistant", "system", "\ud7ff" * 3, "💥" * 20])
+    | st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "up",
+            "down",
+            "user",
+            "assistant",
+            "system",
+            "\ud7ff" * 3,
+            "\ud800",
+            "a\udfffb",
+            "💥" * 20,
+        ]
+    )
 )
 values = st.recursive(
     scalars,
@@ -226,14 +274,82 @@ def test_fuzz_timeline(client, q: str, extra: dict[str, str]) -> None:
     check("/api/timeline", client.get("/api/timeline", params={**extra, "q": q}))
 
 
+upload_bodies = body(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "source": st.sampled_from(["a.txt", "b.html", "c.pdf", "../x.txt", "", "d"])
+            | st.text(max_size=30)
+            | values,
+            "text": st.text(max_size=300) | values,
+            "html": st.text(max_size=300) | values,
+            "title": values,
+            "published": st.sampled_from(["2024-01-02", "yesterday", ""]) | values,
+            "publisher": values,
+        },
+    )
+    | st.lists(st.dictionaries(st.text(max_size=8), values, max_size=4), max_size=3)
+)
+# Dot segments are left out: the client normalises them away, out of /api/documents/ (into the chat page's routes).
+names = (
+    st.text(max_size=60)
+    | st.sampled_from(["001_f4fb8e769c839d13.txt", "..%2fetc%2fpasswd", "%00", "a/b/c.txt"])
+).filter(lambda n: not {".", ".."} & set(n.split("/")))
+tokens = st.sampled_from([None, ADMIN, "wrong", ""])
+
+
+def auth(token: str | None) -> dict[str, str]:
+    return {} if token is None else {"authorization": f"Bearer {token}"}
+
+
+@FUZZ
+@given(
+    raw=upload_bodies,
+    token=tokens,
+    ctype=st.sampled_from(["application/json", "multipart/form-data; boundary=x", "text/plain", ""]),
+)
+def test_fuzz_upload(admin_client, raw: bytes, token: str | None, ctype: str) -> None:
+    headers = {**auth(token), "content-type": ctype}
+    check("/api/documents (POST)", admin_client.post("/api/documents", content=raw, headers=headers))
+
+
+@FUZZ
+@given(name=names, token=tokens, method=st.sampled_from(["GET", "DELETE"]))
+def test_fuzz_documents(admin_client, name: str, token: str | None, method: str) -> None:
+    r = admin_client.request(method, f"/api/documents/{quote(name, safe='/')}", headers=auth(token))
+    check(f"/api/documents/{{name}} ({method})", r)
+
+
+@FUZZ
+@given(
+    token=tokens,
+    params=st.dictionaries(st.sampled_from(["offset", "limit", "x"]), st.text(max_size=12), max_size=3),
+)
+def test_fuzz_catalogue_and_models(admin_client, token: str | None, params: dict[str, str]) -> None:
+    check("/api/documents (GET)", admin_client.get("/api/documents", params=params, headers=auth(token)))
+    check("/v1/models", admin_client.get("/v1/models", params=params))
+    r = admin_client.get(f"/v1/models/{quote(params.get('x', 'sourced'), safe='')}")
+    check("/v1/models/{name}", r)
+
+
 @pytest.mark.parametrize(
     ("route", "raw"),
     [
         ("/api/ask", b'{"question": "\\ud800"}'),  # a lone surrogate reached the tokenizer: 500
         ("/api/ask", b'{"question": "0", "history": [{"role": []}]}'),  # an unhashable role: 500
         ("/api/feedback", b'{"rating": "up", "question": "q", "mode": []}'),  # an unhashable mode: 500
+        ("/api/feedback", b'{"rating": "up", "question": "\\ud800", "citations": [{"quote": "\\udfff"}]}'),
         ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": "\\udfff?"}]}'),
     ],
 )
 def test_what_fuzzing_found(client, route: str, raw: bytes) -> None:
     check(route, client.post(route, content=raw, headers={"content-type": "application/json"}))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"source": "a.txt", "text": "\\ud800 x"}', b'[{"source": "\\udfff.txt", "html": "<p>\\ud800</p>"}]'],
+)
+def test_uploads_with_lone_surrogates(admin_client, raw: bytes) -> None:
+    headers = {**auth(ADMIN), "content-type": "application/json"}
+    check("/api/documents (POST)", admin_client.post("/api/documents", content=raw, headers=headers))

@@ -69,13 +69,20 @@ def parse_feedback(data: Any, settings: Settings) -> Feedback:
         raise bad
     if not isinstance(cites, list) or len(cites) > settings.max_feedback_citations:
         raise bad
-    return Feedback(data["rating"], q.strip(), a, c.strip(), mode, [_citation(x, bad) for x in cites], aid)
+    cited = [_citation(x, bad) for x in cites]
+    return Feedback(data["rating"], _utf8(q.strip()), _utf8(a), _utf8(c.strip()), mode, cited, aid)
+
+
+def _utf8(text: str) -> str:
+    """text as SQLite can store it: a lone surrogate (a JSON body may carry "\\ud800") becomes "?"."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _citation(item: Any, bad: BadFeedback) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise bad
     out = {k: item[k] for k in _CITATION_KEYS if k in item and isinstance(item[k], str | int | None)}
+    out = {k: _utf8(v) if isinstance(v, str) else v for k, v in out.items()}
     if len(json.dumps(out)) > 10_000:
         raise bad
     return out

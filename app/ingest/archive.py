@@ -23,6 +23,7 @@ from app.store.chroma import DocRecord, Store
 from app.store.embeddings import build_embedder, embedder_identity
 from app.text.dates import parse_date
 from app.text.documents import META_KEYS, SUPPORTED, SkipFile, load_file, meta_path
+from app.text.words import encodable
 
 
 @dataclass
@@ -45,7 +46,7 @@ def posted(item: Any) -> Upload:
     if not isinstance(item, dict):
         return Upload("", b"", problem="each article must be a JSON object")
     source, text, html = item.get("source"), item.get("text"), item.get("html")
-    name = source if isinstance(source, str) else ""
+    name = encodable(source) if isinstance(source, str) else ""
     if (text is None) == (html is None) or not isinstance(text if html is None else html, str):
         return Upload(name, b"", problem='give the article as either "text" or "html" (a string)')
     body, wanted = (text, _TEXT_SUFFIXES) if html is None else (html, _HTML_SUFFIXES)
@@ -56,7 +57,9 @@ def posted(item: Any) -> Upload:
         name += ".txt" if html is None else ".html"
     extra = set(item) - {"source", "text", "html", *META_KEYS}
     meta = {k: item[k] for k in META_KEYS if item.get(k) not in (None, "")}
-    problem = f"unknown field {sorted(extra)[0]!r}"[:80] if extra else None
+    problem = f"unknown field {encodable(sorted(extra)[0])!r}"[:80] if extra else None
+    if encodable(str(body)) != body or any(isinstance(v, str) and encodable(v) != v for v in meta.values()):
+        return Upload(name, b"", problem="the article is not valid Unicode text (it holds a lone surrogate)")
     return Upload(name, str(body).encode("utf-8"), meta, problem)  # type: ignore[arg-type]
 
 
