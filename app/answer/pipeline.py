@@ -33,7 +33,6 @@ from app.answer.shapes.compose import (
     refusal,
     sentences_answer,
     short_answer,
-    span_and_sentence,
     words_answer,
 )
 from app.answer.shapes.definitions import define
@@ -525,7 +524,7 @@ def neural_answer(
         return sentences_answer(query, [s], warnings)
     if trace.shape == "span":
         return words_answer(query, s, best.start, best.end, warnings)
-    return span_and_sentence(query, s, best.start, best.end, warnings)
+    return words_answer(query, s, best.start, best.end, warnings, with_sentence=True)
 
 
 def _by_kind(kind: Kind, query: Query, hits: list[Hit], deps: Deps, warnings: list[str]) -> Answer | None:

@@ -32,30 +32,19 @@ def short_answer(query: Query, choice: Choice, warnings: list[str]) -> Answer:
     return words_answer(query, choice.sentence, choice.span_start, choice.span_end, warnings)
 
 
-def words_answer(query: Query, sentence: Scored, start: int, end: int, warnings: list[str]) -> Answer:
-    """A few words of the sentence (absolute offsets start:end) as the answer, cited to the whole sentence."""
+def words_answer(
+    query: Query, sentence: Scored, start: int, end: int, warnings: list[str], with_sentence: bool = False
+) -> Answer:
+    """A few words of the sentence (absolute offsets start:end) as the answer, cited to the whole sentence;
+    with_sentence: the words, then the sentence they stand in (when the reader is not sure enough of the words
+    alone: never less right than the sentence)."""
     h = sentence.hit
     words = clean_span(h.text[start - h.start : end - h.start])
     c = Citation.of(1, h, sentence.start, sentence.end)
+    text = f"{words} — {' '.join(c.quote.split())}" if with_sentence else words
     return Answer(
         question=query.question,
-        answer=f"{words} [1]",
-        refused=False,
-        mode="extractive",
-        citations=[c],
-        warnings=warnings,
-    )
-
-
-def span_and_sentence(query: Query, sentence: Scored, start: int, end: int, warnings: list[str]) -> Answer:
-    """The few words the reader found, then the sentence they stand in (when the reader is not sure enough of
-    the words alone): never less right than the sentence, cited to the sentence."""
-    h = sentence.hit
-    words = clean_span(h.text[start - h.start : end - h.start])
-    c = Citation.of(1, h, sentence.start, sentence.end)
-    return Answer(
-        question=query.question,
-        answer=f"{words} — {' '.join(c.quote.split())} [1]",
+        answer=f"{text} [1]",
         refused=False,
         mode="extractive",
         citations=[c],
