@@ -30,16 +30,24 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+def _paths(args: argparse.Namespace, settings: Settings) -> list[Path] | None:
+    """The folders and files named (default: what ingest indexes); None, with a message, when one is missing."""
+    paths = [Path(p) for p in args.paths] or default_paths(settings)
+    for p in paths:
+        if not p.exists():
+            print(f"sourced: no such file or folder: {p}", file=sys.stderr)
+            return None
+    return paths
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from app.ingest.pipeline import ingest, progress_bar
     from app.store.embeddings import build_embedder
 
     settings = _settings(args)
-    paths = [Path(p) for p in args.paths] or default_paths(settings)
-    for p in paths:
-        if not p.exists():
-            print(f"sourced: no such file or folder: {p}", file=sys.stderr)
-            return 2
+    paths = _paths(args, settings)
+    if paths is None:
+        return 2
     step, close = (None, lambda: None) if (args.json or args.quiet) else progress_bar()
     try:
         summary = ingest(paths, settings, build_embedder(settings), rebuild=args.rebuild, progress=step)
@@ -61,11 +69,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from app.store.embeddings import build_embedder
 
     settings = _settings(args)
-    paths = [Path(p) for p in args.paths] or default_paths(settings)
-    for p in paths:
-        if not p.exists():
-            print(f"sourced: no such file or folder: {p}", file=sys.stderr)
-            return 2
+    paths = _paths(args, settings)
+    if paths is None:
+        return 2
     ingest = " ".join(
         ["sourced ingest"]
         + [shlex.quote(str(p)) for p in args.paths]

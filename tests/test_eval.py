@@ -162,6 +162,16 @@ def test_scores_are_exactly_the_shared_scorer_s(case):
     assert kinds["who"].n == 2 and kinds["who"].answer == 0.5 and kinds["who"].cite == 0.5
 
 
+def score_py(questions: Path, answers: Path, docs: Path) -> str:
+    """The summary line ../shared/eval/score.py prints, run as a program."""
+    return subprocess.run(
+        [sys.executable, str(SCORER), str(questions), str(answers), "--seeds", str(docs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 @pytest.mark.slow  # a subprocess
 def test_scores_match_score_py_run_as_a_program(case):
     if not SCORER.exists():
@@ -169,12 +179,7 @@ def test_scores_match_score_py_run_as_a_program(case):
     docs, q, a = case
     write(q, QUESTIONS)
     write(a, ANSWERS)
-    got = subprocess.run(
-        [sys.executable, str(SCORER), str(q), str(a), "--seeds", str(docs)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    got = score_py(q, a, docs)
     assert got == summary_line(score(load_questions(q), ANSWERS, files_in(str(docs))))
 
 
@@ -254,12 +259,7 @@ def test_sourced_eval_writes_the_report_and_agrees_with_the_scorer(tmp_path, cap
     assert 0 < figs["latency_ms"]["p50"] <= figs["latency_ms"]["p95"]
     answers = out / "answers.jsonl"
     assert len(answers.read_text(encoding="utf-8").splitlines()) == 4
-    got = subprocess.run(
-        [sys.executable, str(SCORER), str(q), str(answers), "--seeds", str(SEEDS)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    got = score_py(q, answers, SEEDS)
     assert printed.startswith(got)
     report = (out / "report.md").read_text(encoding="utf-8")
     assert figs["date"][:10] in report and "## By kind of question" in report and "chart.png" in report

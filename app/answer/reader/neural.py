@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.answer.question.analysis import (
     NAME,
@@ -219,7 +219,7 @@ def read(
             sentence=h.text[s0 - h.start : s1 - h.start],
         )
         fired = tuple(name for name, veto in VETOES.items() if veto(query.question, info, r))
-        out.append(Read(**{**r.__dict__, "vetoes": fired}))
+        out.append(replace(r, vetoes=fired))
     out.sort(key=lambda r: -r.prob)
     return asked, out
 
@@ -229,14 +229,14 @@ def decide(asked: str, reads: list[Read], bar: float, alone_bar: float, vetoes_o
     on = tuple(v for v in vetoes_on if v in VETOES)
     base = Decision(question=asked, reads=reads, bar=bar, alone_bar=alone_bar, vetoes_on=on)
     if not reads:
-        return _with(base, reason="nothing read")
+        return replace(base, reason="nothing read")
     free = [r for r in reads if not set(r.vetoes) & set(on)]
     best = free[0] if free else None
     if best is not None and best.prob >= bar:
-        return _with(base, best=best, answered=True, reason="answered")
+        return replace(base, best=best, answered=True, reason="answered")
     if reads[0].prob >= bar:  # the reader would have answered, and a veto stopped it
-        return _with(base, best=best, reason="vetoed")
-    return _with(base, best=best, reason="below the bar")
+        return replace(base, best=best, reason="vetoed")
+    return replace(base, best=best, reason="below the bar")
 
 
 def shape_of(best: Read, short_kind: bool, alone_bar: float, max_words: int) -> str:
@@ -247,10 +247,6 @@ def shape_of(best: Read, short_kind: bool, alone_bar: float, max_words: int) -> 
     if short_kind and best.prob >= alone_bar:
         return "span"
     return "span and sentence"
-
-
-def _with(d: Decision, **changes: object) -> Decision:
-    return Decision(**{**d.__dict__, **changes})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
