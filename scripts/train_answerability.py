@@ -52,7 +52,7 @@ REPORT_ARTICLES = {
     "warsaw",
 }
 SEED = 13
-READER_FILE = ROOT / "models" / "reader" / "reader.int8.onnx"
+READER_DIR = ROOT / "models" / "reader"
 # Our own news question sets over the seeds, used to choose the policy's bars (never the dev set or the
 # reader set, which report).
 NEWS_SETS = [ROOT / "tests" / "questions_extra.jsonl", ROOT / "tests" / "questions_extra2.jsonl"]
@@ -93,10 +93,10 @@ class CachedReader:
     """The span reader with its answers kept per (question, passage) in a file named by the model's hash, so a
     change of features or model does not mean reading every passage again."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, model_dir: Path) -> None:
         from app.answer.reader.span_reader import SpanReader
 
-        self.reader = SpanReader(threads=Settings().reader_threads)
+        self.reader = SpanReader(model_dir, threads=Settings().reader_threads)
         self.path = path.with_name(f"{path.stem}-{self.reader.config.get('sha256', '')[:12]}.pkl")
         self.cache: dict = pickle.loads(self.path.read_bytes()) if self.path.exists() else {}
 
@@ -116,12 +116,12 @@ def without_reader(c: Candidate) -> Candidate:
     return replace(c, reader_score=0.0, reader_prob=0.0, reader_in_sentence=False, reader_best_here=False)
 
 
-def collect(rows: list[dict], index: Path, use_reader: bool, cache: Path) -> list[dict]:
+def collect(rows: list[dict], index: Path, use_reader: bool, cache: Path, reader_dir: Path) -> list[dict]:
     """Per question: candidate features, labels and the article, from the real pipeline."""
     settings = Settings(index_dir=index, reader="rules")  # the shipped models are not needed to retrain them
     deps = load_deps(settings)
     # The reader always reads (its spans train the span decision); its signals are features only with --reader.
-    reader = CachedReader(cache.with_name(f"read-{cache.stem}"))
+    reader = CachedReader(cache.with_name(f"read-{cache.stem}"), reader_dir)
     scored_cache: dict[str, list] = pickle.loads(cache.read_bytes()) if cache.exists() else {}
     out = []
     t = time.time()
@@ -400,11 +400,42 @@ def span_model(items: list[dict], news: list[dict], folds: int = 5) -> dict:
     }
 
 
+def write_span_only(args: argparse.Namespace, span: dict, reader_file: Path) -> int:
+    """The answerability part of an existing model file, with the span decision refitted on another reader's
+    spans (the fast tier's sentence choice does not depend on the span reader; its short answers do)."""
+    data = json.loads(args.keep_answerability.read_text(encoding="utf-8"))
+    data["reader_dir"] = args.reader_dir.name
+    data["span"] = span
+    data["trained_on"]["span_articles"] = args.articles.split(",") if args.articles else "all"
+    data["trained_on"]["reader_sha256"] = hashlib.sha256(reader_file.read_bytes()).hexdigest()
+    args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps({"span": span["cross_validated"], "span_bar": span["bar"]}, default=float, indent=1))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reader", action="store_true", help="include the span reader's features")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--every", type=int, default=1, help="use every Nth training question (a quicker run)")
+    ap.add_argument(
+        "--reader-dir",
+        type=Path,
+        default=READER_DIR,
+        help="the span reader whose reads give the features and spans (models/reader-mpnet: the MPNet reader)",
+    )
+    ap.add_argument(
+        "--articles",
+        default="",
+        help="comma-separated: fit on these training articles only (those the span reader never trained on, so "
+        "its signals are not over-trusted)",
+    )
+    ap.add_argument(
+        "--keep-answerability",
+        type=Path,
+        default=None,
+        help="copy the answerability part from this model file; refit only the span decision on this reader",
+    )
     ap.add_argument(
         "--work",
         type=Path,
@@ -413,24 +444,31 @@ def main() -> int:
     )
     args = ap.parse_args()
     rows = questions()[:: args.every]
+    if args.articles:
+        keep = set(args.articles.split(","))
+        rows = [r for r in rows if r["article"] in keep]
+        assert rows, f"no training questions on {sorted(keep)}"
+    reader_file = args.reader_dir / "reader.int8.onnx"
     args.work = args.work / f"code-{code_hash()}"
     args.work.mkdir(parents=True, exist_ok=True)
     index = args.work / "index"
     docs = train_docs(args.work)
     ingest([docs], Settings(index_dir=index), build_embedder(Settings(index_dir=index)))
-    items = collect(rows, index, args.reader, args.work / "scored.pkl")
+    items = collect(rows, index, args.reader, args.work / "scored.pkl", args.reader_dir)
     news_rows = [json.loads(line) for f in NEWS_SETS for line in open(f, encoding="utf-8") if line.strip()]
     for r in news_rows:
         r.setdefault("article", "news")
     seeds_index = args.work / "seeds-index"
     ingest([ROOT / "seeds"], Settings(index_dir=seeds_index), build_embedder(Settings(index_dir=seeds_index)))
-    news = collect(news_rows, seeds_index, args.reader, args.work / "news-scored.pkl")
+    news = collect(news_rows, seeds_index, args.reader, args.work / "news-scored.pkl", args.reader_dir)
     # the collected features, for experiments with other models
-    tag = f"{'reader' if args.reader else 'fast'}-{args.every}"
+    tag = f"{'reader' if args.reader else 'fast'}-{args.every}-{args.reader_dir.name}-{args.articles or 'all'}"
     (args.work / f"items-{tag}.pkl").write_bytes(pickle.dumps({"squad": items, "news": news}))
+    span = span_model(items, news)
+    if args.keep_answerability is not None:
+        return write_span_only(args, span, reader_file)
     cv = cross_validate(items, news)
     mean, scale, coef, intercept = fit(items)
-    span = span_model(items, news)
     data_hash = hashlib.sha256((SQUAD / "train.jsonl").read_bytes()).hexdigest()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
@@ -445,13 +483,15 @@ def main() -> int:
                 "veto": round(cv["veto"], 4),
                 "rescue": round(cv["rescue"], 4),
                 "reader": bool(args.reader),
+                "reader_dir": args.reader_dir.name,
                 "span": span,
                 "trained_on": {
                     "file": "../shared/eval/squad2/train.jsonl",
                     "sha256": data_hash,
                     "questions": len(rows),
+                    "articles": sorted({r["article"] for r in rows}),
                     # the span reader whose reads (features, spans) these weights were fitted on
-                    "reader_sha256": hashlib.sha256(READER_FILE.read_bytes()).hexdigest(),
+                    "reader_sha256": hashlib.sha256(reader_file.read_bytes()).hexdigest(),
                 },
                 "cross_validated": {
                     k: {m: round(float(x), 4) for m, x in cv[k].items()}

@@ -113,7 +113,7 @@ def collect(work: Path, model: Path) -> list[Row]:
         index = work / f"index-{name}"
         if not index.exists():
             ingest([docs], Settings(index_dir=index), OnnxMiniLMEmbedding())
-        settings = Settings(index_dir=index, answer_mode="extractive", reader="mpnet", reader_bar=0.0)
+        settings = Settings(index_dir=index, answer_mode="extractive", reader="mpnet-decides", reader_bar=0.0)
         deps = load_deps(settings)
         if model.resolve() != NEURAL_DIR.resolve():
             deps.neural = SpanReader(model, threads=settings.reader_threads)

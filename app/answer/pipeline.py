@@ -73,7 +73,7 @@ class Deps:
     llm: LLMEngine | None = None  # writes the answers when a model is configured
     answerability: AnswerabilityModel | None = None  # None: the hand-set rules decide (reader="rules")
     reader: SpanReader | None = None  # finds the short answer inside a passage
-    neural: SpanReader | None = None  # the MPNet reader: decides whether and where (reader="mpnet")
+    neural: SpanReader | None = None  # the MPNet reader as decider (reader="mpnet-decides")
     policy: Policy | None = None  # its operating point
 
 
@@ -102,9 +102,9 @@ NEURAL_DIR = MODELS / "reader-mpnet"
 
 
 def load_neural(settings: Settings) -> tuple[SpanReader | None, Policy | None]:
-    """The MPNet reader and its operating point (reader="mpnet"); (None, None) otherwise or when its weights
-    are missing (then the fast tier answers, with a warning in the log)."""
-    if settings.reader != "mpnet":
+    """The MPNet reader as the decider and its operating point (reader="mpnet-decides"); (None, None) otherwise
+    or when its weights are missing (then the fast tier answers, with a warning in the log)."""
+    if settings.reader != "mpnet-decides":
         return None, None
     if not (NEURAL_DIR / "reader.int8.onnx").exists():
         log.warning("the MPNet reader's weights are missing (make train-mpnet); answering with the fast tier")
@@ -115,24 +115,37 @@ def load_neural(settings: Settings) -> tuple[SpanReader | None, Policy | None]:
     return r, Policy.of(r.config, settings.reader_bar, settings.reader_alone_bar, settings.reader_vetoes)
 
 
+# Each tier's answerability model; the file names the span reader whose reads it was fitted on (reader_dir).
+TIER_FILES = {
+    "fast": "answerability-fast.json",
+    "minilm": "answerability.json",
+    "mpnet": "answerability-mpnet.json",
+}
+
+
 def load_reader(settings: Settings) -> tuple[AnswerabilityModel | None, SpanReader | None]:
-    """The learned parts the settings ask for; without the span reader's weights, the fast tier (which reads
-    only the chosen sentence's passage with the span reader, for a short answer, when its model says so)."""
-    full, fast = MODELS / "answerability.json", MODELS / "answerability-fast.json"
-    have_reader = (MODELS / "reader" / "reader.int8.onnx").exists()
-    if settings.reader == "minilm" and full.exists() and have_reader:
-        from app.answer.reader.span_reader import SpanReader as MiniLMReader
-
-        return AnswerabilityModel.load(full), MiniLMReader(threads=settings.reader_threads)
-    if settings.reader != "rules" and fast.exists():
-        model = AnswerabilityModel.load(fast)
-        if model.span is None or not have_reader:
+    """The learned parts the settings ask for, falling back to the fast tier when a tier's files are missing.
+    A model fitted on a reader's signals needs that reader; the fast tier runs its span reader (when it has a
+    span decision) only on the chosen sentence's passage, for a short answer."""
+    if settings.reader == "rules":
+        return None, None
+    asked = settings.reader if settings.reader in TIER_FILES else "fast"
+    for tier in dict.fromkeys((asked, "fast")):
+        path = MODELS / TIER_FILES[tier]
+        if not path.exists():
+            continue
+        model = AnswerabilityModel.load(path)
+        weights = MODELS / model.reader_dir / "reader.int8.onnx"
+        if not weights.exists():
+            if model.uses_reader:
+                continue  # its features need the reader's reads
             return model, None
-        from app.answer.reader.span_reader import SpanReader as MiniLMReader
+        if model.span is None and not model.uses_reader:
+            return model, None
+        from app.answer.reader.span_reader import SpanReader as OnnxReader
 
-        return model, MiniLMReader(threads=settings.reader_threads)
-    if settings.reader != "rules":
-        log.warning("the learned reader's files are missing (make train); answering with the hand-set rules")
+        return model, OnnxReader(weights.parent, threads=settings.reader_threads)
+    log.warning("the learned reader's files are missing (make train); answering with the hand-set rules")
     return None, None
 
 

@@ -102,14 +102,14 @@ class Settings(BaseSettings):
     refuse_min_similarity: float = Field(0.35, description="Least cosine similarity of the best sentence.")
 
     # The learned reader (scripts/train_answerability.py, scripts/train_reader.py)
-    reader: Literal["fast", "mpnet", "minilm", "rules"] = Field(
+    reader: Literal["fast", "mpnet", "minilm", "mpnet-decides", "rules"] = Field(
         "fast",
-        description="fast (default): learned answerability over fast signals, and the MiniLM span reader on the "
-        "chosen sentence's passage when a learned span decision says its span is the answer. mpnet: the 6-layer "
-        "MPNet reader reads the best passages and decides, by its calibrated probability against reader_bar, "
-        "whether and where they answer, measured vetoes only stopping it (needs models/reader-mpnet from "
-        "`make train-mpnet`; not the default: it measured below fast, docs/reader.md). minilm: the MiniLM "
-        "reader's signals in answerability too; rules: the hand-set rules alone (kept for comparison).",
+        description="fast (default): learned answerability over fast signals, and the span reader on the chosen "
+        "sentence's passage when a learned span decision says its span is the answer. mpnet: the 6-layer MPNet "
+        "reader reads the best passages and its signals join answerability (needs models/reader-mpnet and "
+        "models/answerability-mpnet.json; else fast). minilm: the same with the MiniLM reader. mpnet-decides: "
+        "the MPNet reader alone decides, by its calibrated probability against reader_bar, measured vetoes only "
+        "stopping it (measured below fast, docs/reader.md). rules: the hand-set rules alone (for comparison).",
     )
     reader_bar: float | None = Field(
         None,
@@ -210,7 +210,9 @@ class Settings(BaseSettings):
         description="llama.cpp threads. On 2 cores, 2 threads fell to 0.5 tokens/s while another process "
         "was busy; 1 thread held its speed (docs/llm.md).",
     )
-    local_max_tokens: int = Field(80, description="Most tokens the local model writes per answer.")
+    local_max_tokens: int = Field(
+        60, description="Most tokens the local model writes per answer (it also stops at a blank line)."
+    )
     local_passages: int = Field(
         3,
         description="Passages in the local model's prompt (up to 120 words each): reading the prompt is most "
@@ -223,9 +225,11 @@ class Settings(BaseSettings):
         0.0, description="The local model's sampling temperature (0: the same passages give the same answer)."
     )
     local_condense: bool = Field(
-        True,
-        description="Let the local model rewrite a follow-up as a standalone question first (about 10 s more; "
-        "without it, it refuses most follow-ups that lean on the last answer).",
+        False,
+        description="Let the local model rewrite a follow-up as a standalone question first (a generation of its "
+        "own, seconds more). Off: the follow-up is resolved without it (a pronoun replaced by the one name the "
+        "question before it holds, else the question before it given alongside), which the compact evidence "
+        "prompt needs (docs/llm.md).",
     )
     local_refusal_stands: bool = Field(
         False,
@@ -236,6 +240,41 @@ class Settings(BaseSettings):
         2.0,
         description="Seconds a local answer waits for an ingest in this process to stop embedding before "
         "the extractive answer stands (the two would fight for the same cores).",
+    )
+    evidence_prompt: bool = Field(
+        True,
+        description="Give a model (local or server) the compact evidence: the reader's best sentences, each with "
+        "the sentence before it when that holds its subject, numbered as citations, within evidence_tokens. "
+        "false: whole passages, as before (docs/llm.md).",
+    )
+    evidence_tokens: int = Field(
+        220,
+        ge=40,
+        description="Most tokens of evidence text in a model's prompt (chosen on 2 cores: reading the prompt is "
+        "most of a local answer's time; docs/llm.md).",
+    )
+    evidence_sentences: int = Field(5, ge=1, description="Most pieces of evidence in a model's prompt.")
+    local_isolate: bool = Field(
+        True,
+        description="Run llama.cpp in a worker process: a crash of the model ends that answer (the extractive "
+        "one stands, with a note) and the worker restarts; the server lives on.",
+    )
+    local_lookup: int = Field(
+        0,
+        ge=0,
+        description="Prompt-lookup decoding: draft tokens copied from the prompt and checked in one batch "
+        "(llama_cpp's LlamaPromptLookupDecoding); 0: off (docs/llm.md has the measurement).",
+    )
+    verify: Literal["auto", "off", "local"] = Field(
+        "auto",
+        description="The local model's yes/no second opinion on the extractive reader's answer when the reader "
+        "is unsure (its probability in verify_low..verify_high): local: on with any engine; auto: on in "
+        "local mode only; off: never.",
+    )
+    verify_low: float = Field(0.0, ge=0.0, le=1.0, description="The unsure band's lower end (docs/llm.md).")
+    verify_high: float = Field(0.7, ge=0.0, le=1.0, description="The unsure band's upper end (docs/llm.md).")
+    verify_timeout: float = Field(
+        4.0, gt=0, description="Seconds for one yes/no check; past it the reader's own decision stands."
     )
     keep_unsupported_claims: bool = Field(
         False,

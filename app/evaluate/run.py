@@ -95,7 +95,7 @@ def load_baseline(path: Path) -> dict[str, Any]:
 def reader_of(deps: Deps) -> str:
     """Which reader answered: the MPNet reader, a learned answerability model, or the hand-set rules."""
     if deps.neural is not None:
-        return "mpnet"
+        return "mpnet-decides"
     if deps.answerability is None:
         return "rules"
     return f"{deps.settings.reader} tier ({deps.answerability.name})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,6 +179,13 @@ class SpanModel:
         return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
 
+def _folder_name(name: object) -> str:
+    """A folder directly under models/, never a path elsewhere."""
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][\w.-]*", name) or ".." in name:
+        raise ValueError(f"not a model folder name: {name!r}")
+    return name
+
+
 @dataclass(frozen=True, kw_only=True)
 class AnswerabilityModel:
     """Standardise, dot, sigmoid: the probability that each candidate sentence holds the answer."""
@@ -193,6 +201,7 @@ class AnswerabilityModel:
     name: str = ""
     uses_reader: bool = False  # trained with the span reader's signals (else they are zero)
     span: SpanModel | None = None  # when to give the reader's span rather than the sentence
+    reader_dir: str = "reader"  # the span reader (a folder of models/) whose reads this model was fitted on
 
     @classmethod
     def load(cls, path: Path) -> AnswerabilityModel:
@@ -211,6 +220,7 @@ class AnswerabilityModel:
             name=path.stem,
             uses_reader=bool(data.get("reader", False)),
             span=SpanModel.from_dict(data["span"]) if data.get("span") else None,
+            reader_dir=_folder_name(data.get("reader_dir", "reader")),
         )
 
     def probabilities(self, candidates: Sequence[Candidate]) -> np.ndarray:
