@@ -462,7 +462,9 @@ def main() -> int:
     ingest([ROOT / "seeds"], Settings(index_dir=seeds_index), build_embedder(Settings(index_dir=seeds_index)))
     news = collect(news_rows, seeds_index, args.reader, args.work / "news-scored.pkl", args.reader_dir)
     # the collected features, for experiments with other models
-    tag = f"{'reader' if args.reader else 'fast'}-{args.every}-{args.reader_dir.name}-{args.articles or 'all'}"
+    tag = (
+        f"{'reader' if args.reader else 'fast'}-{args.every}-{args.reader_dir.name}-{args.articles or 'all'}"
+    )
     (args.work / f"items-{tag}.pkl").write_bytes(pickle.dumps({"squad": items, "news": news}))
     span = span_model(items, news)
     if args.keep_answerability is not None:
