@@ -122,11 +122,13 @@ def test_draft_first_then_the_checked_local_answer(deps):
     assert "20" in final.answer and final.warnings == []
     check_citations(final)
     assert "draft" not in final.to_dict()
-    # the prompt: ours (system first), the short local one, at most local_passages passages, no history
+    # the prompt: ours (system first, with the instructions), the compact evidence, no history
     messages = backend.sent[0]
     assert messages[0]["role"] == "system" and len(messages) == 2
-    assert messages[1]["content"].count("<passage ") <= d.settings.local_passages
-    assert "one or two short sentences" in messages[1]["content"]
+    assert "one or two short sentences" in messages[0]["content"]
+    user = messages[1]["content"]
+    assert user.startswith("<evidence>\n[1] ") and "<passage" not in user
+    assert d.llm.counter.count(user) <= d.settings.evidence_tokens + 80  # evidence, question, framing
 
 
 def test_answer_returns_only_the_final(deps):
@@ -164,7 +166,7 @@ class SlowLlama:
     def __init__(self, delay: float) -> None:
         self.delay = delay
 
-    def create_chat_completion(self, messages, stream, max_tokens, temperature):
+    def create_chat_completion(self, messages, stream, max_tokens, temperature, **kw):
         for _ in range(max_tokens):
             time.sleep(self.delay)
             yield {"choices": [{"delta": {"content": "word "}, "finish_reason": None}]}
@@ -235,12 +237,36 @@ def test_prefix_order(now, before, limit, expected):
 
 
 def test_follow_up_prompt_opens_like_the_last_one(deps):
+    """The compact prompt (default): no condensing generation; the follow-up is resolved against the question
+    before it, and its request opens with the very same system message (llama.cpp keeps that prefix)."""
+    backend = Scripted(
+        "Yusuf Katipoglu said there were 25,000 Turkish soldiers in Idlib province [1].",
+        "Yusuf Katipoglu is a member of the ruling Justice and Development Party [1].",
+    )
+    d = local_deps(deps, backend)
+    asked = "How many Turkish soldiers are in Idlib province, according to Yusuf Katipoglu?"
+    first = answer(asked, [], d)
+    history = [{"role": "user", "content": asked}, {"role": "assistant", "content": first.answer}]
+    more = answer("Which party does he belong to?", history, d)
+    assert len(backend.sent) == 2  # two answers, no condensing call
+    one, two = backend.sent
+    assert one[0] == two[0] and one[0]["role"] == "system"
+    question = two[1]["content"].split("Question: ")[-1]  # resolved against the question before it
+    assert question.startswith("Which party does") and "Yusuf Katipoglu" in question
+    assert "Justice and Development" in two[1]["content"]
+    assert more.mode == "local" and "Justice and Development" in more.answer
+    check_citations(more)
+
+
+def test_follow_up_with_passages_and_condensing(deps):
+    """The old prompt (evidence_prompt=false, local_condense=true): the model condenses the follow-up, and
+    the follow-up's passages open like the last prompt's."""
     backend = Scripted(
         "20 vehicles entered Idlib [1].",
         "Which border crossing did the Turkish military vehicles use?",  # the follow-up made standalone
         "Through the Kafr Luzhin crossing [1].",
     )
-    d = local_deps(deps, backend)
+    d = local_deps(deps, backend, evidence_prompt=False, local_condense=True)
     first = answer(QUESTION, [], d)
     history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": first.answer}]
     answer("Which crossing did they use?", history, d)

@@ -216,7 +216,7 @@ class FakeLlama:
     def __init__(self, pieces: list[str], fail_at: int | None = None) -> None:
         self.pieces, self.fail_at = pieces, fail_at
 
-    def create_chat_completion(self, messages, stream, max_tokens, temperature):
+    def create_chat_completion(self, messages, stream, max_tokens, temperature, **kw):
         assert stream is True
         yield {"choices": [{"delta": {"role": "assistant"}, "finish_reason": None}]}
         for i, p in enumerate(self.pieces):

@@ -41,7 +41,14 @@ from app.answer.shapes.said import said_sentences
 from app.answer.shapes.why import reason_sentences
 from app.answer.shapes.windows import table
 from app.answer.shapes.yesno import states
-from app.core.errors import LOCAL_NO_ANSWER, BadHistory, BadQuestion, IndexMissing
+from app.core.errors import (
+    LOCAL_CONFIRMED,
+    LOCAL_NO_ANSWER,
+    LOCAL_VETOED,
+    BadHistory,
+    BadQuestion,
+    IndexMissing,
+)
 from app.core.protocols import Embedder
 from app.core.settings import Settings
 from app.core.types import REFUSAL, Answer, Hit, Query
@@ -52,6 +59,7 @@ from app.text.words import encodable, terms
 if TYPE_CHECKING:  # the OpenAI client is imported only when a model is configured
     from app.answer.grounding.claims import Checked
     from app.answer.llm.engine import LLMEngine
+    from app.answer.llm.verify import Opinion, Verifier
 
 log = logging.getLogger("sourced")
 NEEDS_CONTEXT = "This looks like a follow-up question: ask it in the same chat, or name who or what you mean."
@@ -75,6 +83,7 @@ class Deps:
     reader: SpanReader | None = None  # finds the short answer inside a passage
     neural: SpanReader | None = None  # the MPNet reader as decider (reader="mpnet-decides")
     policy: Policy | None = None  # its operating point
+    verifier: Verifier | None = None  # the local model's yes/no second opinion (app/answer/llm/verify.py)
 
 
 def load_deps(settings: Settings, llm: LLMEngine | None = None) -> Deps:
@@ -93,8 +102,18 @@ def load_deps(settings: Settings, llm: LLMEngine | None = None) -> Deps:
         llm = build_engine(settings, embedder)
     answerability, reader = load_reader(settings)
     neural, policy = load_neural(settings)
+    from app.answer.llm.pick import build_verifier
+
     return Deps(
-        settings, Retriever(store, embedder, settings), embedder, llm, answerability, reader, neural, policy
+        settings,
+        Retriever(store, embedder, settings),
+        embedder,
+        llm,
+        answerability,
+        reader,
+        neural,
+        policy,
+        build_verifier(settings, llm),
     )
 
 
@@ -263,7 +282,9 @@ def stream_answer(
         yield "", finish(a, hits, deps.retriever, deps.settings, window) if a.refused else a
         return
     if deps.llm is None:
-        hits, a = offline(query, window, steer, deps, trace)
+        seen = trace if trace is not None or deps.verifier is None else Trace()
+        hits, a = offline(query, window, steer, deps, seen)
+        a = second_opinion(query, a, seen, deps) if seen is not None else a
         yield "", finish(a, hits, deps.retriever, deps.settings, window)
         return
     if deps.llm.mode == "local":
@@ -272,8 +293,9 @@ def stream_answer(
     condensed = deps.llm.condense(query, hist)  # a no-op without history
     query = condensed.query
     hits = deps.retriever.retrieve(query.search_text, window=steer, ranks=_ranks(trace))
+    given = evidence_of(query, hits, deps) if deps.settings.evidence_prompt and hits else hits
     if trace is not None:
-        trace.query, trace.hits, trace.read, trace.stage = query, hits, hits, "model"
+        trace.query, trace.hits, trace.read, trace.stage = query, hits, given, "model"
 
     def fallback(w: str) -> Answer:
         if trace is not None:
@@ -281,7 +303,13 @@ def stream_answer(
         return extractive_answer(query, hits, deps, w, trace=trace)
 
     for partial, final in deps.llm.stream(
-        query, hits, hist, fallback=fallback, after_fault=condensed.faulted, on_check=_on_check(trace)
+        query,
+        given,
+        hist,
+        fallback=fallback,
+        after_fault=condensed.faulted,
+        on_check=_on_check(trace),
+        evidence=given is not hits,
     ):
         yield partial, (finish(final, hits, deps.retriever, deps.settings, window) if final else None)
 
@@ -325,29 +353,40 @@ def local_answer(
     trace: Trace | None = None,
 ) -> Iterator[tuple[str, Answer | None]]:
     """The extractive answer at once (a draft), then the local model's words as they come, then its checked
-    answer; on any fault or timeout the extractive answer stands, with a note saying so."""
-    hits, extractive = offline(query, window, steer, deps, trace)
+    answer; on any fault or timeout the extractive answer stands, with a note saying so. Where the reader was
+    unsure, the model's yes/no check on its sentence comes first (second_opinion)."""
+    seen = trace if trace is not None else Trace()
+    hits, extractive = offline(query, window, steer, deps, seen)
     settings = deps.settings
     draft = finish(extractive, hits, deps.retriever, settings, window)
     if not hits:
         yield "", draft
         return
     yield "", replace(draft, draft=True)
-    condensed = llm.condense(query, hist)  # a follow-up made standalone by the model (no-op without history)
+    extractive = second_opinion(query, extractive, seen, deps)
+    evidence = settings.evidence_prompt and not settings.local_condense
+    condensed = llm.condense(query, hist)  # a follow-up made standalone by the model (off by default)
     if condensed.query is not query:
         query = condensed.query
         hits = deps.retriever.retrieve(query.search_text, window=steer) or hits
-    shown = prefix_order(hits, previous_passages(hist, deps), settings.local_passages)
-    if trace is not None:
-        trace.query, trace.read, trace.stage = query, shown, "model"
+    if evidence:
+        shown = evidence_from(extractive, seen, hits, deps)
+    else:
+        shown = prefix_order(hits, previous_passages(hist, deps), settings.local_passages)
+    seen.query, seen.read, seen.stage = query, shown, "model"
 
     def fallback(warning: str) -> Answer:
-        if trace is not None:
-            trace.fallback = warning
+        seen.fallback = warning
         return replace(extractive, warnings=[*extractive.warnings, warning])
 
     for partial, final in llm.stream(
-        query, shown, hist, fallback=fallback, after_fault=condensed.faulted, on_check=_on_check(trace)
+        query,
+        shown,
+        hist,
+        fallback=fallback,
+        after_fault=condensed.faulted,
+        on_check=_on_check(seen),
+        evidence=evidence,
     ):
         if (
             final is not None
@@ -357,6 +396,56 @@ def local_answer(
         ):
             final = fallback(LOCAL_NO_ANSWER)
         yield partial, (finish(final, hits, deps.retriever, settings, window) if final else None)
+
+
+def evidence_of(query: Query, hits: list[Hit], deps: Deps) -> list[Hit]:
+    """The compact evidence for a model from these passages: the extractive reader reads them first."""
+    seen = Trace()
+    a = extractive_answer(query, hits, deps, trace=seen)
+    return evidence_from(a, seen, hits, deps)
+
+
+def evidence_from(extractive: Answer, seen: Trace, hits: list[Hit], deps: Deps) -> list[Hit]:
+    """The reader's sentences, best first: those its answer cites, its ranked choices, then every scored
+    sentence; with their subjects, deduplicated, within settings.evidence_tokens (app/answer/llm/evidence.py)."""
+    from app.answer.llm.evidence import Sentence, select, sentence_at
+
+    read = seen.read or hits
+    ordered: list[Sentence] = []
+    for c in extractive.citations:
+        h = next((h for h in read if h.source == c.source and h.start <= c.start < h.end), None)
+        if h is not None:
+            ordered.append(sentence_at(h, c.start, c.end))
+    ordered += [Sentence(ch.sentence.hit, ch.sentence.start, ch.sentence.end) for ch in seen.choices]
+    ordered += [Sentence(x.hit, x.start, x.end) for x in seen.sentences if not x.vetoed]
+    if not ordered:  # nothing scored (an empty reader): the passages' first sentences
+        ordered = [sentence_at(h, h.start, h.start + 1) for h in read]
+    s = deps.settings
+    assert deps.llm is not None
+    return select(ordered, deps.llm.counter.count, s.evidence_tokens, s.evidence_sentences)
+
+
+def second_opinion(query: Query, a: Answer, seen: Trace, deps: Deps) -> Answer:
+    """Where the reader answered but was unsure (its chosen sentence's probability in the verifier's band),
+    the local model says yes or no to "does this sentence answer this question?": no refuses, with a note;
+    yes keeps the answer, with a note; a fault, timeout or garbage reply leaves the answer as it was."""
+    v = deps.verifier
+    if v is None or a.refused or not seen.choices or seen.stage != "answerability":
+        return a
+    best = seen.choices[0]
+    if not v.unsure(best.prob):
+        return a
+    from app.answer.llm.evidence import Sentence, resolved_question, with_subject
+
+    s = with_subject(Sentence(best.sentence.hit, best.sentence.start, best.sentence.end))
+    text = s.hit.text[s.start - s.hit.start : s.end - s.hit.start]
+    opinion = v.check(resolved_question(query), text)
+    seen.opinion = opinion
+    if opinion.verdict is False:
+        return refusal(query, [*a.warnings, LOCAL_VETOED])
+    if opinion.verdict is True:
+        return replace(a, warnings=[*a.warnings, LOCAL_CONFIRMED])
+    return a
 
 
 def previous_passages(hist: list[dict[str, str]], deps: Deps) -> list[Hit]:
@@ -504,6 +593,7 @@ class Trace:
     veto: str = ""  # a check outside the neural reader that refused: "person", "yes/no"
     checked: Checked | None = None  # the claim check of a model's answer
     fallback: str = ""  # why a model's answer was replaced by the extractive one
+    opinion: Opinion | None = None  # the local model's yes/no check of an unsure reader's sentence
     answer: Answer | None = None  # the final answer
 
 

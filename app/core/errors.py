@@ -117,4 +117,11 @@ LOCAL_FALLBACK = "The local model did not finish an answer in time; this answer 
 LOCAL_NO_ANSWER = (
     "The local model found no answer in these passages; this answer was written extractively from them."
 )
+LOCAL_CONFIRMED = "A local model was asked whether the cited sentence answers the question, and said it does."
+LOCAL_VETOED = (
+    "The best sentence found was uncertain, and a local model judged that it does not answer the question."
+)
+LOCAL_WORKER_DIED = (
+    "The local model stopped unexpectedly (it is being restarted); this answer was written extractively."
+)
 INTERNAL = SourcedError.message

@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 from app.answer.grounding.citations import is_refusal, render, strip_markers
 from app.answer.grounding.claims import Checked, check_claims
 from app.answer.grounding.support import RULES, SupportRules
+from app.answer.llm.evidence import format_evidence, resolved_question
 from app.answer.llm.prompts import load_prompts
 from app.answer.llm.tokens import TokenCounter, fit
 from app.core.errors import LLM_FALLBACK, LOCAL_FALLBACK
@@ -229,6 +230,31 @@ class LLMEngine:
             query=Query(query.question, line, query.context, query.avoid, line) if line else query
         )
 
+    def evidence_messages(
+        self, query: Query, evidence: list[Hit], history: Messages
+    ) -> tuple[list[Hit], Messages]:
+        """The compact request: our static system prompt and instructions first (byte-identical between
+        questions, so llama.cpp keeps their state), then the numbered evidence and the question resolved
+        against the conversation. A local model gets no history; a server gets it, trimmed to the window."""
+        system = self.prompts.evidence_system.render()
+        asked = resolved_question(query)
+
+        def build(pieces: list[Hit], hist: Messages) -> Messages:
+            past = [
+                {
+                    "role": m["role"],
+                    "content": strip_markers(m["content"]) if m["role"] == "assistant" else m["content"],
+                }
+                for m in hist
+            ]
+            user = self.prompts.evidence.render(evidence=format_evidence(pieces), question=asked)
+            return [{"role": "system", "content": system}, *past, {"role": "user", "content": user}]
+
+        if self.mode == "local":
+            history = []
+        pieces, hist, _ = fit(self.counter, self.window - self.max_tokens, build, evidence, history)
+        return pieces, build(pieces, hist)
+
     def messages(self, query: Query, hits: list[Hit], history: Messages) -> tuple[list[Hit], Messages]:
         """The chat request (system prompt first, always ours), trimmed to the context window."""
         system = self.prompts.system.render()
@@ -260,11 +286,13 @@ class LLMEngine:
         fallback: Fallback,
         after_fault: bool = False,
         on_check: OnCheck | None = None,
+        evidence: bool = False,
     ) -> Iterator[tuple[str, Answer | None]]:
         """Yield (answer so far, None) as tokens arrive, then ("", final answer).
 
         after_fault: condensing this question just failed, so don't wait for the same fault twice.
         on_check: called with the claim check of the model's answer (explain).
+        evidence: hits are the compact evidence (app/answer/llm/evidence.py), not passages.
         """
         if not hits:
             yield "", Answer(question=query.question, answer=REFUSAL, refused=True, mode=self.mode)
@@ -272,7 +300,8 @@ class LLMEngine:
         if after_fault:
             yield "", fallback(self.fault_message)
             return
-        passages, messages = self.messages(query, hits, history)
+        build = self.evidence_messages if evidence else self.messages
+        passages, messages = build(query, hits, history)
         raw, shown = "", ""
         s = self.settings
         try:

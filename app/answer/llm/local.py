@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.answer.llm.engine import LLMFault
+from app.answer.llm.worker import WorkerClient, open_model, run_request
 
 log = logging.getLogger("sourced")
 Messages = list[dict[str, str]]
@@ -24,6 +25,9 @@ Messages = list[dict[str, str]]
 DEFAULT_THREADS = 1  # see docs/llm-local.md: 2 threads collapse when another process holds a core
 DEFAULT_CTX = 4096
 DEFAULT_BATCH = 256
+# Where a reply ends: a blank line (the answer is one or two sentences), or the model starting a new turn.
+DEFAULT_STOP = ("\n\n", "<|im_end|>", "<|endoftext|>", "\nQuestion:", "<evidence")
+YES_NO = 'root ::= "yes" | "no"'  # the verifier's grammar: one token, nothing else
 RAM_CACHE_BYTES = 512 << 20  # prompt states kept for prefix reuse across interleaved prompts
 
 _models: dict[tuple[Any, ...], Any] = {}
@@ -41,42 +45,41 @@ def _close_models() -> None:
     _models.clear()
 
 
-def _describe(e: BaseException) -> str:
-    return type(e).__name__
-
-
 def load_model(
-    model_path: Path, n_ctx: int, n_threads: int, n_batch: int, n_threads_batch: int, ram_cache_bytes: int
+    model_path: Path,
+    n_ctx: int,
+    n_threads: int,
+    n_batch: int,
+    n_threads_batch: int,
+    ram_cache_bytes: int,
+    lookup: int = 0,
 ) -> Any:
-    """The process-wide llama_cpp.Llama for these parameters, loaded on first use."""
-    key = (str(Path(model_path).resolve()), n_ctx, n_threads, n_batch, n_threads_batch, ram_cache_bytes)
+    """The process-wide llama_cpp.Llama for these parameters, loaded on first use (in this process)."""
+    key = (
+        str(Path(model_path).resolve()),
+        n_ctx,
+        n_threads,
+        n_batch,
+        n_threads_batch,
+        ram_cache_bytes,
+        lookup,
+    )
     with _load_lock:
         if key in _models:
             return _models[key]
-        try:
-            import llama_cpp
-        except ImportError:
-            raise LLMFault("llama_cpp is not installed") from None
         start = time.monotonic()
-        try:
-            llm = llama_cpp.Llama(
-                model_path=key[0],
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                n_batch=n_batch,
-                n_threads_batch=n_threads_batch,
-                verbose=False,
-            )
-            if ram_cache_bytes > 0:
-                llm.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=ram_cache_bytes))
-        except Exception as e:  # llama_cpp raises ValueError for an unloadable file
-            raise LLMFault(f"local model failed to load: {_describe(e)}") from None
+        llm = open_model(_config(key))
         log.info(
             "local model loaded in %.1fs (%d threads, n_ctx %d)", time.monotonic() - start, n_threads, n_ctx
         )
         _models.clear()  # one model in memory: a new configuration replaces the old one
         _models[key] = llm
         return llm
+
+
+def _config(key: tuple[Any, ...]) -> dict[str, Any]:
+    names = ("model_path", "n_ctx", "n_threads", "n_batch", "n_threads_batch", "ram_cache_bytes", "lookup")
+    return dict(zip(names, key, strict=True))
 
 
 class LocalBackend:
@@ -100,6 +103,10 @@ class LocalBackend:
         busy_wait: float = 2.0,
         lock_wait: float = 60.0,
         timeout: float | None = None,
+        stop: tuple[str, ...] = DEFAULT_STOP,
+        lookup: int = 0,
+        isolate: bool = False,
+        worker: WorkerClient | None = None,
     ) -> None:
         self.model_path = Path(model_path)
         self.n_ctx, self.n_threads, self.n_batch = n_ctx, n_threads, n_batch
@@ -107,17 +114,30 @@ class LocalBackend:
         self.ram_cache_bytes = ram_cache_bytes
         self.busy, self.busy_wait, self.lock_wait = busy, busy_wait, lock_wait
         self.timeout = timeout  # seconds for one whole generation, waiting included; None: no limit
+        self.stop, self.lookup = stop, lookup
+        # isolate: llama.cpp runs in a worker process (app/answer/llm/worker.py), so a crash of the model
+        # is an LLMFault here, never the end of the server
+        self.worker = worker or (WorkerClient(_config(self._key())) if isolate else None)
+        self.last: dict[str, Any] = {}  # the figures of the last generation (tokens in and out, seconds)
 
-    def load(self) -> Any:
-        """Load (or fetch the already loaded) model: call at start-up to keep it off the first question."""
-        return load_model(
-            self.model_path,
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            str(self.model_path.resolve()),
             self.n_ctx,
             self.n_threads,
             self.n_batch,
             self.n_threads_batch,
             self.ram_cache_bytes,
+            self.lookup,
         )
+
+    def load(self) -> Any:
+        """Load the model (in its worker, or in this process): call at start-up to keep it off the first
+        question."""
+        if self.worker is not None:
+            self.worker.start()
+            return self.worker
+        return load_model(*self._key())
 
     @contextlib.contextmanager
     def _claim(self) -> Iterator[None]:
@@ -145,31 +165,65 @@ class LocalBackend:
             if held_busy:
                 self.busy.release()
 
-    def stream(self, messages: Messages, max_tokens: int, temperature: float) -> Iterator[str]:
-        """Yield content deltas; raises LLMFault on any failure or a stream with no finish reason."""
+    def stream(
+        self,
+        messages: Messages,
+        max_tokens: int,
+        temperature: float,
+        *,
+        grammar: str | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[str]:
+        """Yield content deltas; raises LLMFault on any failure, a dead worker, a timeout, or a stream with no
+        finish reason. timeout: seconds for this generation instead of the backend's."""
         start = time.monotonic()
-        llm = self.load()
+        limit = timeout if timeout is not None else self.timeout
+        deadline = None if limit is None else start + limit
+        req = {
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stop": list(self.stop),
+            "grammar": grammar,
+        }
+        llm = None if self.worker is not None else self.load()
         finished = False
         with self._claim():
-            chunks: Any = None
+            events: Any = None
             try:
-                chunks = llm.create_chat_completion(
-                    messages=messages, stream=True, max_tokens=max_tokens, temperature=temperature
-                )
-                for chunk in chunks:
-                    for choice in chunk.get("choices") or []:
-                        text = (choice.get("delta") or {}).get("content")
-                        if text:
-                            yield text
-                        finished = finished or bool(choice.get("finish_reason"))
-                    if self.timeout is not None and time.monotonic() - start > self.timeout:
+                if self.worker is not None:
+                    events = self.worker.request(req, deadline)
+                else:
+                    events = run_request(llm, req)
+                for kind, payload in events:
+                    if kind == "piece":
+                        yield payload
+                    elif kind == "done":
+                        finished = payload.get("finish") not in (None, "cancelled")
+                        self.last = {
+                            **payload,
+                            "wait_s": round(time.monotonic() - start - payload["total_s"], 3),
+                        }
+                        log.info(
+                            "local generation: %d prompt tokens (%d reused, %d read), %d out, %.1fs",
+                            payload["prompt_tokens"],
+                            payload["reused"],
+                            payload["read"],
+                            payload["completion_tokens"],
+                            payload["total_s"],
+                        )
+                    if deadline is not None and time.monotonic() > deadline:
                         raise LLMFault("local model timed out")
             except (LLMFault, GeneratorExit):
                 raise
             except Exception as e:
-                raise LLMFault(f"local model failed: {_describe(e)}") from None
+                raise LLMFault(f"local model failed: {type(e).__name__}") from None
             finally:
-                if chunks is not None and hasattr(chunks, "close"):
-                    chunks.close()  # a consumer that stops early ends llama.cpp's generation here
+                if events is not None and hasattr(events, "close"):
+                    events.close()  # a consumer that stops early ends the generation here
         if not finished:
             raise LLMFault("local stream ended without a finish reason")
+
+    def verdict(self, messages: Messages, timeout: float) -> str:
+        """The model's one-word reply, held by the grammar to yes or no (LLMFault on a fault or timeout)."""
+        return "".join(self.stream(messages, 2, 0.0, grammar=YES_NO, timeout=timeout)).strip().lower()

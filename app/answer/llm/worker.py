@@ -1,0 +1,315 @@
+"""llama.cpp in a worker process of its own, so that a crash of the model never takes the server with it.
+
+A wheel of llama-cpp-python built with other flags (a -march=native build on a CPU that advertises AMX it
+can't run) died with a segmentation fault at the first completion, and with it the whole server. Here the
+model lives in a child process started with `spawn` (a fresh interpreter: no forked locks or threads) and
+talks over a pipe:
+
+    parent -> worker   {"messages": ..., "max_tokens": ..., ...}   one request at a time
+                       "cancel"                                     stop the current generation
+    worker -> parent   ("ready", info) once loaded, or ("error", kind)
+                       ("piece", text) ...  then  ("done", stats) or ("error", kind)
+
+A worker that dies (any exit, a signal included) ends its request with LLMFault, so the caller answers
+extractively with a note, and a new worker is started in the background for the next question. A request
+past its deadline is cancelled; a worker that does not stop within a grace period is killed and restarted.
+
+`run_request` is the generation itself; the in-process backend (LocalBackend with isolate=False) runs the
+same function, so both paths send the same requests and report the same figures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from app.answer.llm.engine import LLMFault
+
+log = logging.getLogger("sourced")
+Event = tuple[str, Any]
+
+LOAD_TIMEOUT = 300.0  # a cold 1.1 GB read from disk took up to about 3 minutes here
+CANCEL_GRACE = 3.0  # seconds a cancelled generation may take to stop before its worker is killed
+_grammars: dict[str, Any] = {}
+
+
+def open_model(config: dict[str, Any]) -> Any:
+    """A llama_cpp.Llama for this configuration (raises LLMFault when llama_cpp is missing or can't load)."""
+    try:
+        import llama_cpp
+    except ImportError:
+        raise LLMFault("llama_cpp is not installed") from None
+    kwargs: dict[str, Any] = {
+        "model_path": str(config["model_path"]),
+        "n_ctx": config["n_ctx"],
+        "n_threads": config["n_threads"],
+        "n_batch": config["n_batch"],
+        "n_threads_batch": config["n_threads_batch"],
+        "verbose": False,
+    }
+    if config.get("lookup"):  # prompt-lookup decoding: drafts copied from the prompt, checked in one batch
+        from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+        kwargs["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=int(config["lookup"]))
+    try:
+        llm = llama_cpp.Llama(**kwargs)
+        if config.get("ram_cache_bytes", 0) > 0:
+            llm.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=config["ram_cache_bytes"]))
+    except Exception as e:  # llama_cpp raises ValueError for an unloadable file
+        raise LLMFault(f"local model failed to load: {type(e).__name__}") from None
+    return llm
+
+
+def _grammar(text: str) -> Any:
+    if text not in _grammars:
+        import llama_cpp
+
+        _grammars[text] = llama_cpp.LlamaGrammar.from_string(text, verbose=False)
+    return _grammars[text]
+
+
+def run_request(
+    llm: Any, req: dict[str, Any], cancelled: Callable[[], bool] = lambda: False
+) -> Iterator[Event]:
+    """Generate one chat completion: ("piece", text) events, then ("done", stats).
+
+    stats: prompt_tokens (the whole prompt), reused (its prefix already in llama.cpp's state: our system
+    prompt between questions), read (the tokens actually evaluated), completion_tokens, first_s, total_s,
+    finish (stop | length | cancelled).
+    """
+    start = time.perf_counter()
+    evals: list[tuple[int, int]] = []  # (tokens in the state before, tokens evaluated) per eval call
+    real_eval = getattr(llm, "eval", None)
+    if real_eval is not None:
+
+        def counting_eval(tokens: Any) -> None:
+            evals.append((int(getattr(llm, "n_tokens", 0)), len(tokens)))
+            real_eval(tokens)
+
+        llm.eval = counting_eval
+    kwargs: dict[str, Any] = {
+        "messages": req["messages"],
+        "stream": True,
+        "max_tokens": req["max_tokens"],
+        "temperature": req["temperature"],
+    }
+    if req.get("stop"):
+        kwargs["stop"] = list(req["stop"])
+    if req.get("grammar"):
+        kwargs["grammar"] = _grammar(req["grammar"])
+    finish, first, pieces = None, None, 0
+    chunks: Any = None
+    try:
+        chunks = llm.create_chat_completion(**kwargs)
+        for chunk in chunks:
+            for choice in chunk.get("choices") or []:
+                text = (choice.get("delta") or {}).get("content")
+                if text:
+                    pieces += 1
+                    first = first if first is not None else time.perf_counter() - start
+                    yield "piece", text
+                finish = finish or choice.get("finish_reason")
+            if cancelled():
+                finish = "cancelled"
+                break
+    finally:
+        if chunks is not None and hasattr(chunks, "close"):
+            chunks.close()  # ends llama.cpp's generation here when the consumer stopped early
+        if real_eval is not None:
+            del llm.eval  # the instance attribute goes; the class's eval is back
+    reused, read = evals[0] if evals else (0, 0)
+    generated = sum(n for _, n in evals[1:]) + (1 if evals else 0)
+    yield (
+        "done",
+        {
+            "prompt_tokens": reused + read,
+            "reused": reused,
+            "read": read,
+            "completion_tokens": generated if evals else pieces,
+            "first_s": round(first if first is not None else time.perf_counter() - start, 3),
+            "total_s": round(time.perf_counter() - start, 3),
+            "finish": finish,
+        },
+    )
+
+
+def serve(conn: Any, config: dict[str, Any]) -> None:
+    """The worker's main loop (the target of the spawned process)."""
+    try:
+        llm = open_model(config)
+    except LLMFault as e:
+        conn.send(("error", str(e)))
+        return
+    conn.send(("ready", {"n_threads": config["n_threads"]}))
+    pending: list[Any] = []
+
+    def cancelled() -> bool:
+        while conn.poll():
+            msg = conn.recv()
+            if msg == "cancel":
+                return True
+            pending.append(msg)  # a request sent early (never by WorkerClient, which waits for done)
+        return False
+
+    while True:
+        try:
+            req = pending.pop(0) if pending else conn.recv()
+        except EOFError:
+            return
+        if req is None:
+            return
+        if req == "cancel":  # arrived after its generation had already finished
+            continue
+        try:
+            for event in run_request(llm, req, cancelled):
+                conn.send(event)
+        except Exception as e:
+            conn.send(("error", f"local model failed: {type(e).__name__}"))
+
+
+class WorkerClient:
+    """The parent's side: starts the worker, runs one request at a time, restarts a worker that died."""
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        target: Callable[[Any, dict[str, Any]], None] = serve,
+        load_timeout: float = LOAD_TIMEOUT,
+        grace: float = CANCEL_GRACE,
+    ) -> None:
+        self.config, self.target = config, target
+        self.load_timeout, self.grace = load_timeout, grace
+        self.proc: Any = None
+        self.conn: Any = None
+        self.restarts = 0
+        self.deaths = 0
+        self._start_lock = threading.Lock()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.is_alive()
+
+    def start(self) -> None:
+        """Start the worker and wait until its model is loaded (raises LLMFault when it can't load)."""
+        with self._start_lock:
+            if self.alive():
+                return
+            ctx = mp.get_context("spawn")
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=self.target, args=(child, self.config), daemon=True, name="sourced-llm")
+            proc.start()
+            child.close()
+            try:
+                if not parent.poll(self.load_timeout):
+                    raise LLMFault("local model worker did not start in time")
+                kind, info = parent.recv()
+            except (EOFError, OSError):
+                proc.join(1)
+                raise LLMFault(f"local model worker died while loading (exit {proc.exitcode})") from None
+            except LLMFault:
+                proc.kill()
+                proc.join(1)
+                raise
+            if kind != "ready":
+                proc.join(5)
+                raise LLMFault(str(info))
+            self.proc, self.conn = proc, parent
+            log.info("local model worker %d ready", proc.pid)
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.conn is not None:
+                self.conn.send(None)
+        if self.proc is not None:
+            self.proc.join(2)
+            if self.proc.is_alive():
+                self.proc.kill()
+                self.proc.join(2)
+        self.proc = self.conn = None
+
+    def _died(self, why: str) -> LLMFault:
+        """Note a dead worker, start another in the background, and the fault to raise."""
+        code = self.proc.exitcode if self.proc is not None else None
+        self.deaths += 1
+        log.warning("local model worker died (%s, exit %s); restarting it", why, code)
+        with contextlib.suppress(Exception):
+            if self.proc is not None:
+                self.proc.kill()
+                self.proc.join(1)
+        self.proc = self.conn = None
+        threading.Thread(target=self._restart, daemon=True, name="sourced-llm-restart").start()
+        return LLMFault(f"local model worker died (exit {code})")
+
+    def _restart(self) -> None:
+        try:
+            self.start()
+            self.restarts += 1
+        except LLMFault as e:
+            log.warning("local model worker did not restart (%s)", e)
+
+    def request(self, req: dict[str, Any], deadline: float | None = None) -> Iterator[Event]:
+        """The worker's events for one request; raises LLMFault when it dies, errs or runs past deadline
+        (time.monotonic()). The caller holds the generation lock: one request at a time."""
+        if not self.alive():
+            if self.proc is not None:  # died between requests: start another now, for this request
+                self.deaths += 1
+                log.warning("local model worker died between requests (exit %s)", self.proc.exitcode)
+                self.proc = self.conn = None
+            self.start()
+        conn = self.conn
+        try:
+            conn.send(req)
+        except (OSError, ValueError):
+            raise self._died("pipe closed") from None
+        done = False
+        try:
+            while True:
+                wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+                if wait <= 0:
+                    self._cancel()
+                    done = True
+                    raise LLMFault("local model timed out")
+                try:
+                    ready = conn.poll(wait)
+                    msg = conn.recv() if ready else None
+                except (EOFError, OSError):
+                    done = True
+                    raise self._died("pipe closed") from None
+                if msg is None:
+                    if not self.alive():
+                        done = True
+                        raise self._died("no reply")
+                    continue
+                kind, payload = msg
+                if kind == "error":
+                    done = True
+                    raise LLMFault(str(payload))
+                if kind == "done":
+                    done = True
+                yield kind, payload
+                if done:
+                    return
+        finally:
+            if not done:  # the consumer stopped early: stop the generation, keep the worker in step
+                self._cancel()
+
+    def _cancel(self) -> None:
+        """Stop the current generation and wait for its done; kill and restart a worker that won't stop."""
+        conn = self.conn
+        if conn is None:
+            return
+        end = time.monotonic() + self.grace
+        try:
+            conn.send("cancel")
+            while time.monotonic() < end:
+                if conn.poll(max(0.0, end - time.monotonic())):
+                    kind, _ = conn.recv()
+                    if kind in ("done", "error"):
+                        return
+        except (EOFError, OSError):
+            pass
+        self._died("did not stop when cancelled")
