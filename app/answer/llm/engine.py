@@ -15,7 +15,7 @@ from app.answer.grounding.support import RULES, SupportRules
 from app.answer.llm.evidence import format_evidence, resolved_question
 from app.answer.llm.prompts import load_prompts
 from app.answer.llm.tokens import TokenCounter, fit
-from app.core.errors import LLM_FALLBACK, LOCAL_FALLBACK
+from app.core.errors import LLM_FALLBACK, LOCAL_FALLBACK, LOCAL_WORKER_DIED
 from app.core.protocols import Embedder
 from app.core.settings import Settings
 from app.core.types import REFUSAL, Answer, Hit, Query
@@ -314,7 +314,8 @@ class LLMEngine:
                     yield text, None
         except LLMFault as e:
             log.warning("%s answer failed (%s); answering extractively", self.mode, e)
-            yield "", fallback(self.fault_message)
+            died = self.mode == "local" and "worker died" in str(e)
+            yield "", fallback(LOCAL_WORKER_DIED if died else self.fault_message)
             return
         yield "", self.finish(query, raw, passages, fallback, on_check)
 
