@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon arch bench-extract eval fuzz
+.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon arch bench-extract eval fuzz bench-local
 
 setup: $(STAMP)
 
@@ -66,6 +66,12 @@ bench: setup
 SETS ?= dev news3 squad2
 eval: setup
 	nice -n 10 $(BIN)/python scripts/make_eval.py $(SETS)
+
+# The local model against the extractive engine, and its yes/no verifier (needs make setup-llm; docs/llm.md).
+# BENCH_LOCAL_ARGS e.g. --label idle --limit 60 --verify-limit 300
+BENCH_LOCAL_ARGS ?=
+bench-local: setup
+	nice -n 10 $(BIN)/python scripts/bench_local.py $(BENCH_LOCAL_ARGS)
 
 # Article extraction on trafilatura's evaluation pages (../shared/eval/extraction): HTML and scraped plain text.
 bench-extract: setup

@@ -1,19 +1,28 @@
-"""The local model next to the extractive engine, in the same run: the dev set on the seeds and the first
-80 questions of the SQuAD 2.0 held-out set, scored with the shared scorer, with seconds per question.
+"""The local model next to the extractive engine, and the yes/no verifier: the table of issue 20.
 
-Every question is asked once through the local engine's stream: its first item is the extractive answer
-(the draft the chat page shows at once), so both engines are measured on the same retrieval, the same
-machine load and the same moment. Times: the draft, the local model's first token, its checked answer.
+    python scripts/bench_local.py [--sets news3,squad,dev] [--limit 60] [--verify-limit 300] [--label idle]
 
-    python scripts/bench_local.py [--limit 80] [--threads 1] [--work DIR]
+For each set (the news set tests/questions_news3.jsonl on its 12 BBC articles, the first --limit questions of
+the SQuAD 2.0 eval split on its 6 articles, the dev set on the seeds):
 
-Writes docs/bench_local.json and prints Markdown for docs/benchmarks.md.
+1. **Local answers.** Every question is asked through the local engine's stream: its first item is the
+   extractive answer (the draft the chat page shows at once), so both engines are scored on the same
+   retrieval, load and moment with the shared scorer. Times: the draft, the model's first token, its checked
+   answer; the tokens it read (prompt, of which reused from llama.cpp's state) and wrote.
+2. **The verifier.** For every question the extractive reader answered with a probability (the fast tier's
+   answerability model), the local model's yes/no on its sentence, and its seconds. Refusals gained (an
+   unanswerable question answered, now refused) against true answers lost (a right answer, now refused), for
+   the band of probabilities chosen on the first half of the SQuAD questions, reported on the second half
+   and on the news set (where it was not chosen).
+
+Writes docs/bench_local.json (with --label, a section of it) and prints Markdown tables. Say what else ran.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -24,18 +33,38 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.answer.pipeline import load_deps, stream_answer  # noqa: E402
-from app.core.errors import LOCAL_NO_ANSWER  # noqa: E402
+from app.answer.llm.evidence import Sentence, resolved_question, with_subject  # noqa: E402
+from app.answer.pipeline import Trace, answer, load_deps, stream_answer  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
-from app.core.types import REFUSAL, Answer  # noqa: E402
+from app.core.types import Answer  # noqa: E402
 from scripts.bench_reader import SHARED, SQUAD, build, squad_eval_docs  # noqa: E402
+from scripts.eval_kinds import bbc_folder  # noqa: E402
+from scripts.tune_reader import correct  # noqa: E402
 
-COLS = ["answer", "cite", "exact", "refuse", "false_refusal", "f1", "words"]
+COLS = ["answer", "false_refusal", "refuse", "cite", "f1"]
+NEWS3 = ROOT / "tests" / "questions_news3.jsonl"
 
 
 def pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return round(xs[min(len(xs) - 1, int(len(xs) * q))], 2) if xs else 0.0
+
+
+def load(path: Path, limit: int) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()][:limit]
+
+
+def score(rows: list[dict], answers: list[Answer], docs: Path, work: Path, tag: str) -> dict[str, float]:
+    qs, out = work / f"{tag}-questions.jsonl", work / f"{tag}-answers.jsonl"
+    qs.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out.write_text("".join(json.dumps(a.to_dict()) + "\n" for a in answers), encoding="utf-8")
+    r = subprocess.run(
+        [sys.executable, str(SHARED / "eval" / "score.py"), str(qs), str(out), "--seeds", str(docs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", r.stdout.splitlines()[-1])}
 
 
 def ask(q: dict, deps) -> tuple[Answer, Answer, dict[str, float]]:
@@ -56,90 +85,246 @@ def ask(q: dict, deps) -> tuple[Answer, Answer, dict[str, float]]:
     return draft or final, final, t
 
 
-def score(questions: Path, answers: list[Answer], docs: Path, out: Path) -> dict[str, float]:
-    out.write_text("".join(json.dumps(a.to_dict()) + "\n" for a in answers), encoding="utf-8")
-    r = subprocess.run(
-        [sys.executable, str(SHARED / "eval" / "score.py"), str(questions), str(out), "--seeds", str(docs)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", r.stdout.splitlines()[-1])}
-
-
-def run_set(name: str, questions: Path, limit: int, index: Path, docs: Path, settings: Settings, work: Path):
-    rows = [json.loads(x) for x in questions.read_text(encoding="utf-8").splitlines() if x.strip()][:limit]
-    subset = work / f"{questions.stem}-{len(rows)}.jsonl"
-    subset.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    deps = load_deps(settings.model_copy(update={"index_dir": index}))
-    assert deps.llm is not None and deps.llm.mode == "local", "the local model is not installed"
-    drafts, finals, times = [], [], []
+def local_pass(name: str, rows: list[dict], deps, docs: Path, work: Path) -> dict:
+    drafts, finals, times, tokens = [], [], [], []
+    backend = deps.llm.backend
     for i, q in enumerate(rows, 1):
+        backend.last = {}
         d, f, t = ask(q, deps)
         drafts.append(d)
         finals.append(f)
         times.append(t)
-        print(f"{name} {i}/{len(rows)} {f.mode} refused={f.refused} {t.get('total', 0):.1f}s", flush=True)
-    local_used = sum(f.mode == "local" for f in finals)
-    # the same run with the model's refusals standing (SOURCED_LOCAL_REFUSAL_STANDS=true)
-    alone = [
-        Answer(question=f.question, answer=REFUSAL, refused=True, mode="local")
-        if LOCAL_NO_ANSWER in f.warnings
-        else f
-        for f in finals
-    ]
+        if backend.last and "first_token" in t:
+            tokens.append(dict(backend.last))
+        print(
+            f"{name} {i}/{len(rows)} {f.mode} refused={f.refused} {t.get('total', 0):.1f}s "
+            f"{backend.last.get('prompt_tokens', '-')}/{backend.last.get('reused', '-')} in, "
+            f"{backend.last.get('completion_tokens', '-')} out",
+            flush=True,
+        )
+    ext = score(rows, drafts, docs, work, f"{name}-extractive")
+    loc = score(rows, finals, docs, work, f"{name}-local")
+    modelled = [t for t in times if "first_token" in t]
+    return {
+        "set": f"{name} ({len(rows)})",
+        "extractive": ext,
+        "local": loc,
+        "draft_p50_s": pct([t["draft"] for t in times], 0.5),
+        "checked_p50_s": pct([t["total"] for t in modelled], 0.5),
+        "checked_p95_s": pct([t["total"] for t in modelled], 0.95),
+        "first_token_p50_s": pct([t["first_token"] for t in modelled], 0.5),
+        "first_token_p95_s": pct([t["first_token"] for t in modelled], 0.95),
+        "model_ran": len(modelled),
+        "local_share": round(sum(f.mode == "local" for f in finals) / len(rows), 3),
+        "prompt_tokens_p50": pct([x["prompt_tokens"] for x in tokens], 0.5),
+        "prompt_tokens_max": max((x["prompt_tokens"] for x in tokens), default=0),
+        "read_tokens_p50": pct([x["read"] for x in tokens], 0.5),
+        "reused_tokens_p50": pct([x["reused"] for x in tokens], 0.5),
+        "out_tokens_p50": pct([x["completion_tokens"] for x in tokens], 0.5),
+        "out_tokens_max": max((x["completion_tokens"] for x in tokens), default=0),
+    }
+
+
+def verifier_pass(name: str, rows: list[dict], deps, verifier) -> list[dict]:
+    """Per question: the extractive answer, its probability, and (when it answered) the model's yes/no."""
     out = []
-    for engine, answers in (("extractive", drafts), ("local", finals), ("local, refusals stand", alone)):
-        figs = score(subset, answers, docs, work / f"{engine}-{questions.stem}.jsonl")
-        key = "draft" if engine == "extractive" else "total"
-        if engine == "local, refusals stand":
-            out.append({"engine": engine, "set": f"{name} ({len(rows)})", **figs})
-            print(json.dumps(out[-1]), flush=True)
-            continue
-        secs = [t[key] for t in times if key in t]
-        figs.update(p50_s=pct(secs, 0.5), p95_s=pct(secs, 0.95))
-        if engine == "local":
-            first = [t["first_token"] for t in times if "first_token" in t]
-            figs.update(
-                first_p50_s=pct(first, 0.5), first_p95_s=pct(first, 0.95), local_share=local_used / len(rows)
-            )
-        out.append({"engine": engine, "set": f"{name} ({len(rows)})", **figs})
-        print(json.dumps(out[-1]), flush=True)
+    for i, q in enumerate(rows, 1):
+        seen = Trace()
+        a = answer(q["question"], q.get("history", []), deps, seen)
+        row = {
+            "id": q["id"],
+            "answerable": q.get("answerable", True),
+            "refused": a.refused,
+            "right": (not a.refused) and bool(q.get("expect")) and correct(a.answer, q["expect"]),
+            "prob": None,
+            "verdict": None,
+            "seconds": None,
+        }
+        if not a.refused and seen.choices and seen.stage == "answerability" and seen.query is not None:
+            best = seen.choices[0]
+            s = with_subject(Sentence(best.sentence.hit, best.sentence.start, best.sentence.end))
+            text = s.hit.text[s.start - s.hit.start : s.end - s.hit.start]
+            o = verifier.check(resolved_question(seen.query), text)
+            row.update(prob=round(best.prob, 4), verdict=o.verdict, seconds=o.seconds)
+        out.append(row)
+        print(
+            f"verify {name} {i}/{len(rows)} p={row['prob']} -> {row['verdict']} {row['seconds']}s", flush=True
+        )
     return out
+
+
+def band_effect(rows: list[dict], lo: float, hi: float) -> dict[str, float]:
+    """What a "no" inside [lo, hi) does: refusals gained (unanswerable questions no longer answered) and
+    answers lost (answerable ones refused; right: those whose answer was right)."""
+    asked = [r for r in rows if r["prob"] is not None and lo <= r["prob"] < hi]
+    no = [r for r in asked if r["verdict"] is False]
+    unans = [r for r in rows if not r["answerable"]]
+    return {
+        "asked": len(asked),
+        "said_no": len(no),
+        "refusals_gained": sum(not r["answerable"] for r in no),
+        "answers_lost": sum(r["answerable"] for r in no),
+        "right_answers_lost": sum(r["right"] for r in no),
+        "unanswerable": len(unans),
+        "unanswerable_answered": sum(not r["refused"] for r in unans),
+    }
+
+
+def choose_band(rows: list[dict]) -> tuple[float, float]:
+    """The band with the most refusals gained net of right answers lost (ties: the narrower band)."""
+    grid = [round(x * 0.05, 2) for x in range(0, 21)]
+    best, best_key = (0.0, 0.0), (0, 0.0)
+    for lo in grid:
+        for hi in grid:
+            if hi <= lo:
+                continue
+            e = band_effect(rows, lo, hi)
+            key = (
+                e["refusals_gained"]
+                - e["right_answers_lost"]
+                - (e["answers_lost"] - e["right_answers_lost"]) * 0.5,
+                lo - hi,
+            )
+            if key > best_key:
+                best, best_key = (lo, hi), key
+    return best
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--limit", type=int, default=80, help="SQuAD questions (the first N of eval.jsonl)")
-    ap.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: the setting)")
-    ap.add_argument("--sets", default="dev,squad")
+    ap.add_argument("--sets", default="news3,squad")
+    ap.add_argument("--limit", type=int, default=60, help="SQuAD questions for local answers (first N)")
+    ap.add_argument("--news-limit", type=int, default=90, help="news3 questions for local answers (first N)")
+    ap.add_argument(
+        "--verify-limit", type=int, default=300, help="SQuAD questions for the verifier (first N)"
+    )
+    ap.add_argument("--no-verify", action="store_true")
+    ap.add_argument("--no-local", action="store_true")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--lookup", type=int, default=None, help="prompt-lookup draft tokens (0: off)")
+    ap.add_argument("--label", default="run", help="e.g. idle or busy: a section of the JSON")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "sourced-bench-local")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "bench_local.json")
     args = ap.parse_args()
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    settings = Settings(answer_mode="local")
+    update: dict = {"answer_mode": "local"}
     if args.threads:
-        settings = settings.model_copy(update={"local_threads": args.threads})
-    squad_docs = squad_eval_docs(work)
-    seeds = ROOT / "seeds"
-    results = []
-    if "dev" in args.sets:
-        index = build(work / "seeds-index", [seeds])
-        results += run_set("dev, seeds", SHARED / "eval" / "dev.jsonl", 10**6, index, seeds, settings, work)
+        update["local_threads"] = args.threads
+    if args.lookup is not None:
+        update["local_lookup"] = args.lookup
+    settings = Settings().model_copy(update=update)
+    sets = []
+    if "news3" in args.sets:
+        docs = bbc_folder(ROOT / "tests" / "questions_news3.files")
+        sets.append(("news3", NEWS3, build(work / "news3-index", [docs]), docs, args.news_limit))
     if "squad" in args.sets:
-        index = build(work / "squad-index", [squad_docs])
-        results += run_set("squad2 eval", SQUAD / "eval.jsonl", args.limit, index, squad_docs, settings, work)
-    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    cols = [*COLS, "p50_s", "p95_s", "first_p50_s", "first_p95_s", "local_share"]
-    print("| engine | set | " + " | ".join(cols) + " |\n|---|---|" + "---:|" * len(cols))
-    for r in results:
-        print(
-            f"| {r['engine']} | {r['set']} | "
-            + " | ".join(f"{r[c]:g}" if c in r else "" for c in cols)
-            + " |"
+        docs = squad_eval_docs(work)
+        sets.append(
+            ("squad2 eval", SQUAD / "eval.jsonl", build(work / "squad-index", [docs]), docs, args.limit)
         )
+    if "dev" in args.sets:
+        seeds = ROOT / "seeds"
+        sets.append(
+            ("dev", SHARED / "eval" / "dev.jsonl", build(work / "seeds-index", [seeds]), seeds, 10**6)
+        )
+    load_avg = os.getloadavg()
+    report: dict = {"label": args.label, "loadavg_at_start": [round(x, 2) for x in load_avg], "sets": []}
+    deps_by_index = {}
+    for name, qs, index, docs, limit in sets:
+        deps = load_deps(settings.model_copy(update={"index_dir": index}))
+        assert deps.llm is not None and deps.llm.mode == "local", "the local model is not installed"
+        deps_by_index[name] = deps
+        if not args.no_local:
+            r = local_pass(name, load(qs, limit), deps, docs, work)
+            print(json.dumps(r), flush=True)
+            report["sets"].append(r)
+    if not args.no_verify:
+        verify = {}
+        for name, qs, index, _docs, _ in sets:
+            deps = deps_by_index[name]
+            extractive = load_deps(
+                settings.model_copy(
+                    update={"index_dir": index, "answer_mode": "extractive", "verify": "off"}
+                ),
+            )
+            verifier = deps.verifier
+            assert verifier is not None
+            n = args.verify_limit if name.startswith("squad") else 10**6
+            verify[name] = verifier_pass(name, load(qs, n), extractive, verifier)
+        squad = verify.get("squad2 eval", [])
+        half = len(squad) // 2
+        lo, hi = choose_band(squad[:half]) if squad else (settings.verify_low, settings.verify_high)
+        secs = [r["seconds"] for rows in verify.values() for r in rows if r["seconds"] is not None]
+        report["verifier"] = {
+            "band_chosen_on": f"squad2 eval, first {half}",
+            "band": [lo, hi],
+            "seconds_p50": pct(secs, 0.5),
+            "seconds_p95": pct(secs, 0.95),
+            "checks": len(secs),
+            "effects": {
+                **({"squad2 eval, second half": band_effect(squad[half:], lo, hi)} if squad else {}),
+                **{k: band_effect(v, lo, hi) for k, v in verify.items() if k != "squad2 eval"},
+                **({"squad2 eval, all (band chosen on half)": band_effect(squad, lo, hi)} if squad else {}),
+                **{f"{k}, every answer checked": band_effect(v, 0.0, 1.01) for k, v in verify.items()},
+            },
+            "rows": verify,
+        }
+    report["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    old = json.loads(args.out.read_text()) if args.out.exists() else {}
+    if not isinstance(old, dict):
+        old = {}
+    old[args.label] = report
+    args.out.write_text(json.dumps(old, indent=1) + "\n", encoding="utf-8")
+    print_tables(report)
     return 0
+
+
+def print_tables(report: dict) -> None:
+    print(
+        f"\n### {report['label']} (load average {report['loadavg_at_start']} -> {report['loadavg_at_end']})\n"
+    )
+    if report["sets"]:
+        print(
+            "| set | engine | "
+            + " | ".join(COLS)
+            + " | checked p50 / p95 s | first token p50 s | tokens in (reused) / out p50 |"
+        )
+        print("|---|---|" + "---:|" * (len(COLS) + 3))
+        for r in report["sets"]:
+            for eng in ("extractive", "local"):
+                f = r[eng]
+                timing = (
+                    f"{r['draft_p50_s']} (draft)"
+                    if eng == "extractive"
+                    else f"{r['checked_p50_s']} / {r['checked_p95_s']}"
+                )
+                first = "" if eng == "extractive" else str(r["first_token_p50_s"])
+                toks = (
+                    ""
+                    if eng == "extractive"
+                    else f"{r['prompt_tokens_p50']} ({r['reused_tokens_p50']}) / {r['out_tokens_p50']}"
+                )
+                print(
+                    f"| {r['set']} | {eng} | "
+                    + " | ".join(f"{f.get(c, 0):g}" for c in COLS)
+                    + f" | {timing} | {first} | {toks} |"
+                )
+    v = report.get("verifier")
+    if v:
+        print(
+            f"\nVerifier: band {v['band']} (chosen on {v['band_chosen_on']}), {v['checks']} checks, "
+            f"{v['seconds_p50']} s p50, {v['seconds_p95']} s p95\n"
+        )
+        print(
+            "| set | asked | said no | refusals gained | answers lost | of them right | unanswerable answered before |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for k, e in v["effects"].items():
+            print(
+                f"| {k} | {e['asked']} | {e['said_no']} | {e['refusals_gained']} | {e['answers_lost']} | "
+                f"{e['right_answers_lost']} | {e['unanswerable_answered']} / {e['unanswerable']} |"
+            )
 
 
 if __name__ == "__main__":

@@ -299,22 +299,57 @@ def real_deps(deps):
     return load_deps(deps.settings.model_copy(update={"answer_mode": "local"}))
 
 
+P95_TARGET = 15.0  # seconds to the checked answer on an idle machine (issue 20)
+
+
+def timed_answer(question, history, d):
+    import os
+
+    idle = os.getloadavg()[0] < 0.5
+    start = time.monotonic()
+    a = answer(question, history, d)
+    took = time.monotonic() - start
+    # the target holds on an idle machine; on a busy one (CI beside other jobs) only a loose bound
+    assert took < (P95_TARGET if idle else 4 * P95_TARGET), (question, took)
+    return a
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_real_model_answers_refuses_and_follows_up(real_deps):
     assert real_deps.llm is not None and real_deps.llm.mode == "local"
+    answer("What did Turkey deploy in September?", [], real_deps)  # warm: the system prompt's state
     asked = "How many Turkish soldiers are in Idlib province, according to Yusuf Katipoglu?"
-    a = answer(asked, [], real_deps)
+    a = timed_answer(asked, [], real_deps)
     assert a.mode == "local" and not a.refused and "25,000" in a.answer, a
     check_citations(a)
-    no = answer("Who won the 2022 football World Cup?", [], real_deps)
+    no = timed_answer("Who won the 2022 football World Cup?", [], real_deps)
     assert no.refused and not no.citations, no
     history = [{"role": "user", "content": asked}, {"role": "assistant", "content": a.answer}]
-    more = answer("Which party does he belong to?", history, real_deps)
+    more = timed_answer("Which party does he belong to?", history, real_deps)
     assert not more.refused and "Justice and Development" in more.answer, more
     check_citations(more)
     # the model wrote it, or said why the extractive answer stands
     assert more.mode == "local" or {LOCAL_NO_ANSWER, LOCAL_FALLBACK} & set(more.warnings), more
+    stats = real_deps.llm.backend.last
+    assert stats["reused"] > 100 and stats["prompt_tokens"] < 700, (
+        stats
+    )  # the system prompt came from the cache
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_real_model_yes_no_check(real_deps):
+    v = real_deps.verifier
+    assert v is not None
+    yes = v.check(
+        "How many Turkish soldiers are in Idlib province?",
+        "Yusuf Katipoglu told The New Arab that there were currently 25,000 Turkish soldiers in Idlib province.",
+    )
+    no = v.check(
+        "Who won the 2022 football World Cup?", "Turkey set up four new positions in Idlib province."
+    )
+    assert (yes.verdict, no.verdict) == (True, False), (yes, no)
 
 
 def test_api_and_openai_stream_send_only_the_checked_local_answer(deps):
