@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon arch bench-extract eval fuzz bench-local
+.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon arch bench-extract eval fuzz bench-local openapi
 
 setup: $(STAMP)
 
@@ -49,12 +49,21 @@ test-fast: setup
 
 # Generated hostile requests against the app in process (tests/test_fuzz.py): make test runs 100 per route, this
 # FUZZ_EXAMPLES per route (about 3 minutes at the default, docs/benchmarks.md) and writes the cases run and the
-# 5xx seen to FUZZ_REPORT.
+# 5xx seen to FUZZ_REPORT. Then Schemathesis against a live `sourced serve` from docs/openapi.json
+# (tests/test_schemathesis.py): make test runs 25 examples per operation (about 770 cases), this
+# FUZZ_SCHEMA_EXAMPLES (about 6,000 cases, 10 minutes), its figures beside FUZZ_REPORT (.schemathesis.json).
 FUZZ_EXAMPLES ?= 1500
+FUZZ_SCHEMA_EXAMPLES ?= 200
 FUZZ_REPORT ?= /tmp/sourced-fuzz-report.json
 fuzz: setup
 	SOURCED_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SOURCED_FUZZ_REPORT=$(FUZZ_REPORT) \
 		nice -n 15 $(BIN)/python -m pytest -q tests/test_fuzz.py
+	SOURCED_SCHEMATHESIS_EXAMPLES=$(FUZZ_SCHEMA_EXAMPLES) SOURCED_FUZZ_REPORT=$(FUZZ_REPORT) \
+		nice -n 15 $(BIN)/python -m pytest -q tests/test_schemathesis.py
+
+# docs/openapi.json: the HTTP API's OpenAPI description, from the routes (app/web/schemas.py); a test keeps it current.
+openapi: setup
+	$(BIN)/python -m app.web.schemas > docs/openapi.json
 
 bench: setup
 	$(BIN)/python scripts/bench.py

@@ -94,3 +94,50 @@ def chromium() -> Any:
             yield browser
         finally:
             browser.close()
+
+
+class ServerProcess:
+    """`sourced serve` as its own process on a free loopback port (the real server: uvicorn, its loop, its
+    threads), configured by SOURCED_* variables; stopped by stop() or at exit."""
+
+    def __init__(self, env: dict[str, str], cwd: Path | None = None, timeout: float = 90.0) -> None:
+        import os
+        import subprocess
+        import sys
+        import urllib.request
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        full = {**os.environ, "SOURCED_ANSWER_MODE": "extractive", **env}
+        cmd = [
+            str(Path(sys.executable).parent / "sourced"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
+        root = Path(__file__).resolve().parent.parent
+        self.proc = subprocess.Popen(cmd, env={**full, "PYTHONPATH": str(root)}, cwd=cwd or root)
+        atexit.register(self.stop)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the server process did not start")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except Exception:  # noqa: BLE001
+                self.proc.kill()
+                self.proc.wait()

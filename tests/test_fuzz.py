@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 import app.core.errors as core_errors
+from app.web import api, openai_api
 from app.web import documents as documents_api
-from app.web import openai_api
 from app.web.api import create_app
 
 EXAMPLES = int(os.environ.get("SOURCED_FUZZ_EXAMPLES", "100"))
@@ -49,6 +49,8 @@ def _fixed_patterns() -> list[re.Pattern[str]]:
         openai_api.BAD_MESSAGES,
         openai_api.TOO_LARGE,
         openai_api.UNKNOWN_MODEL,
+        openai_api.BAD_OPTIONS,
+        api.EXPLAIN_FLAG,
     ]
     templates += [
         "Not found.",

@@ -18,6 +18,7 @@ from app.answer.pipeline import Deps, answer
 from app.core.errors import RateLimited, Unauthorized
 from app.core.settings import Settings
 from app.web.api import create_app
+from app.web.http import METHOD_NOT_ALLOWED
 from app.web.openai_api import BAD_MESSAGES, NOT_JSON, content, parse_chat, pieces
 from tests.fake_openai import SCENARIOS
 
@@ -131,7 +132,9 @@ def test_rate_limit_and_unknown_routes_in_openai_shape(seed_settings, deps):
         assert_openai_error(r, 429, RateLimited.message)
         assert r.json()["error"]["type"] == "rate_limit_error"
         assert_openai_error(c.get("/v1/nothing"), 404)
-        assert_openai_error(c.get("/v1/chat/completions"), 404)
+        r = c.get("/v1/chat/completions")  # a route of the API, another method: 405 naming the one it takes
+        assert_openai_error(r, 405, METHOD_NOT_ALLOWED)
+        assert r.headers["allow"] == "POST"
         assert_openai_error(c.post("/v1/embeddings", json={}), 404)
         assert c.post("/api/ask", json={"question": Q1}).json() == {"error": RateLimited.message}
 

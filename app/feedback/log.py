@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS feedback (
 COLUMNS = ("id", "created", "rating", "comment", "question", "answer", "citations", "mode")
 _ANSWER_ID = re.compile(r"[0-9a-f]{32}")
 _CITATION_KEYS = ("id", "source", "title", "publisher", "published", "quote", "start", "end")
+_CITATION_TYPES: dict[str, Any] = {k: str | None for k in _CITATION_KEYS} | {
+    k: int | None for k in ("id", "start", "end")
+}
 _MODES = {"extractive", "llm", "local", ""}
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a cell starting so runs as a formula in a spreadsheet
 
@@ -55,8 +58,9 @@ def parse_feedback(data: Any, settings: Settings) -> Feedback:
     bad = BadFeedback(settings.max_feedback_comment_chars)
     if not isinstance(data, dict) or data.get("rating") not in ("up", "down"):
         raise bad
-    q, a, c = data.get("question"), data.get("answer", ""), data.get("comment") or ""
-    mode, aid, cites = data.get("mode") or "", data.get("answer_id"), data.get("citations") or []
+    # absent or null takes the default; any other value must be of the field's type ({} is not a mode)
+    q, a, c = data.get("question"), _given(data, "answer", ""), _given(data, "comment", "")
+    mode, aid, cites = _given(data, "mode", ""), data.get("answer_id"), _given(data, "citations", [])
     if not isinstance(q, str) or not q.strip() or len(q) > settings.max_question_chars:
         raise bad
     if not isinstance(a, str) or len(a) > settings.max_feedback_answer_chars:
@@ -73,6 +77,11 @@ def parse_feedback(data: Any, settings: Settings) -> Feedback:
     return Feedback(data["rating"], _utf8(q.strip()), _utf8(a), _utf8(c.strip()), mode, cited, aid)
 
 
+def _given(data: dict[str, Any], key: str, default: Any) -> Any:
+    value = data.get(key)
+    return default if value is None else value
+
+
 def _utf8(text: str) -> str:
     """text as SQLite can store it: a lone surrogate (a JSON body may carry "\\ud800") becomes "?"."""
     return text.encode("utf-8", "replace").decode("utf-8")
@@ -81,7 +90,12 @@ def _utf8(text: str) -> str:
 def _citation(item: Any, bad: BadFeedback) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise bad
-    out = {k: item[k] for k in _CITATION_KEYS if k in item and isinstance(item[k], str | int | None)}
+    if any(
+        k in item and (isinstance(item[k], bool) or not isinstance(item[k], _CITATION_TYPES[k]))
+        for k in _CITATION_KEYS
+    ):
+        raise bad  # {"start": {}} is not a citation
+    out = {k: item[k] for k in _CITATION_KEYS if k in item}
     out = {k: _utf8(v) if isinstance(v, str) else v for k, v in out.items()}
     if len(json.dumps(out)) > 10_000:
         raise bad

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -19,7 +20,7 @@ from fastapi.responses import JSONResponse, Response  # noqa: E402
 from starlette.exceptions import HTTPException  # noqa: E402
 
 from app.answer import Deps, Service  # noqa: E402
-from app.core.errors import INTERNAL, SourcedError, Unauthorized  # noqa: E402
+from app.core.errors import INTERNAL, BadHistory, SourcedError, Unauthorized  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.feedback import FeedbackLog  # noqa: E402
 from app.ingest import Archive  # noqa: E402
@@ -28,9 +29,18 @@ from app.web.auth import authorised, client_of, protected, require_key  # noqa: 
 from app.web.clients import networks  # noqa: E402
 from app.web.documents import documents_router  # noqa: E402
 from app.web.feedback import feedback_router  # noqa: E402
-from app.web.http import BadRequest, error  # noqa: E402
+from app.web.http import METHOD_NOT_ALLOWED, BadRequest, error  # noqa: E402
 from app.web.logs import install_redaction  # noqa: E402
 from app.web.openai_api import build_router, is_openai_path, openai_error  # noqa: E402
+from app.web.schemas import (  # noqa: E402
+    AnswerBody,
+    AskRequest,
+    Health,
+    TimelineBody,
+    allowed_methods,
+    json_body,
+    responses,
+)
 from app.web.theme import CSS, HEAD, theme  # noqa: E402
 from app.web.ui import build_ui  # noqa: E402
 from app.web.widget import WIDGET_JS  # noqa: E402
@@ -57,6 +67,9 @@ def fail(status: int, message: str, path: str = "") -> JSONResponse:
     if is_openai_path(path):
         return openai_error(status, message)
     return error(status, message, {"WWW-Authenticate": "Bearer"} if status == 401 else None)
+
+
+EXPLAIN_FLAG = '"explain" must be true or false.'
 
 
 def body_limit(settings: Settings) -> int:
@@ -87,7 +100,12 @@ def parse_ask_full(raw: bytes, settings: Settings) -> tuple[Any, Any, bool]:
         raise BadRequest('The request body must be JSON: {"question": "...", "history": []}.') from None
     if not isinstance(data, dict):
         raise BadRequest('The request body must be a JSON object: {"question": "...", "history": []}.')
-    history = data.get("history") or []
+    history = data.get("history")
+    history = [] if history is None else history
+    if not isinstance(history, list):  # {} or "" is a malformed history, not an empty one
+        raise BadHistory()
+    if not isinstance(data.get("explain"), bool | None):  # 0 is not false
+        raise BadRequest(EXPLAIN_FLAG)
     if (
         isinstance(history, list)
         and sum(
@@ -101,6 +119,23 @@ def parse_ask_full(raw: bytes, settings: Settings) -> tuple[Any, Any, bool]:
             "Start a new chat."
         )
     return data.get("question"), history, data.get("explain") is True
+
+
+def _method_refused(request: Request, table: list[tuple[re.Pattern[str], frozenset[str]]]) -> Response | None:
+    """405 with an Allow header for a method an API path does not take (else the chat page mounted at /
+    would answer it with its own 404); None when the method is allowed or the path is not the API's. A CORS
+    preflight is left to the CORS middleware."""
+    if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
+        return None
+    path = request.url.path
+    allowed = [m for pattern, m in table if pattern.fullmatch(path)]
+    if not allowed and (path == "/api" or path.startswith("/api/")):
+        return error(404, "Not found.")  # the API's shape, not the chat page's
+    if not allowed or any(request.method in m for m in allowed):
+        return None
+    response = fail(405, METHOD_NOT_ALLOWED, path)
+    response.headers["Allow"] = ", ".join(sorted(set().union(*allowed)))
+    return response
 
 
 def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
@@ -120,6 +155,8 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
         allow_credentials=False,
     )
 
+    methods: list[tuple[re.Pattern[str], frozenset[str]]] = []  # each API path's methods, filled below
+
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
         path = request.url.path
@@ -129,6 +166,8 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
         if request.method != "OPTIONS" and protected(path):
             if not authorised(request.headers.get("authorization"), settings):
                 return fail(401, Unauthorized.message, path)
+        if refused := _method_refused(request, methods):
+            return refused
         try:
             return await call_next(request)
         except Exception:  # noqa: BLE001 - never show a trace
@@ -148,7 +187,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
         message = "Not found." if exc.status_code == 404 else "The request was refused."
         return fail(exc.status_code, message, request.url.path)
 
-    @app.get("/healthz")
+    @app.get("/healthz", responses={200: {"model": Health}, 503: {"model": Health}})
     async def healthz() -> JSONResponse:
         # The index loaded and, in server mode, the Chroma server answering (StoreUnavailable's message when not).
         problem = await service.health()
@@ -157,7 +196,11 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
         engine = service.deps.llm.mode if service.deps.llm else "extractive"
         return JSONResponse({"status": "ok", "engine": engine})
 
-    @app.post("/api/ask")
+    @app.post(
+        "/api/ask",
+        responses=responses(AnswerBody, 400, 401, 403, 429, 503),
+        openapi_extra=json_body(AskRequest),
+    )
     async def ask(request: Request) -> JSONResponse:
         question, history, explain = parse_ask_full(await request.body(), settings)
         if explain:  # the admin token or an API key: never for anonymous readers
@@ -169,7 +212,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
 
     app.include_router(build_router(service))
 
-    @app.get("/api/timeline")
+    @app.get("/api/timeline", responses=responses(TimelineBody, 400, 401, 429, 503))
     async def timeline(request: Request, q: str = "") -> JSONResponse:
         result = await service.timeline(q, client_of(request))
         return JSONResponse(result.to_dict())
@@ -185,6 +228,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     app.include_router(documents_router(settings, service, archive))
     app.include_router(feedback_router(settings, service, FeedbackLog.for_settings(settings), nets))
     app.include_router(admin_router())
+    methods.extend(allowed_methods(app))
     blocks = build_ui(service, nets)
     return gr.mount_gradio_app(
         app,

@@ -18,6 +18,15 @@ from app.core.settings import Settings
 from app.ingest import Archive, Upload, posted
 from app.web.auth import require_admin
 from app.web.http import BadRequest, read_body
+from app.web.schemas import (
+    UPLOAD_BODY,
+    Catalogue,
+    DocumentBody,
+    Removed,
+    UploadError,
+    UploadReport,
+    responses,
+)
 
 POST_SHAPE = 'multipart files, or JSON {"source": "name.txt", "text" | "html": "...", "title"?, "published"?, "publisher"?}'
 
@@ -71,7 +80,13 @@ def documents_router(settings: Settings, service: Service, archive: Archive) -> 
         if not settings.public_documents:
             require_admin(request, settings)
 
-    @router.post("/api/documents")
+    @router.post(
+        "/api/documents",
+        responses=responses(
+            UploadReport, 401, 403, 409, 503, more={400: {"model": UploadError}, 413: {"model": UploadError}}
+        ),
+        openapi_extra=UPLOAD_BODY,
+    )
     async def upload(request: Request) -> JSONResponse:
         require_admin(request, settings)
         uploads = await parse_uploads(request, settings)
@@ -81,19 +96,19 @@ def documents_router(settings: Settings, service: Service, archive: Archive) -> 
             return JSONResponse(report.as_dict())
         return JSONResponse({"error": BadUpload.message, **report.as_dict()}, status_code=BadUpload.status)
 
-    @router.get("/api/documents")
+    @router.get("/api/documents", responses=responses(Catalogue, 400, 401, 403, 503))
     async def catalogue(request: Request, offset: int = 0, limit: int = 10_000) -> JSONResponse:
         reader(request)
         docs = await anyio.to_thread.run_sync(archive.catalogue)
         page = docs[max(0, offset) : max(0, offset) + max(0, min(limit, 10_000))]
         return JSONResponse({"total": len(docs), "documents": page})
 
-    @router.get("/api/documents/{source:path}")
+    @router.get("/api/documents/{source:path}", responses=responses(DocumentBody, 401, 403, 404, 503))
     async def document(request: Request, source: str) -> JSONResponse:
         reader(request)
         return JSONResponse(await anyio.to_thread.run_sync(archive.get, source))
 
-    @router.delete("/api/documents/{source:path}")
+    @router.delete("/api/documents/{source:path}", responses=responses(Removed, 401, 403, 404, 409, 503))
     async def remove(request: Request, source: str) -> JSONResponse:
         require_admin(request, settings)
         await anyio.to_thread.run_sync(archive.remove, source)

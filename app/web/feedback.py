@@ -15,6 +15,7 @@ from app.feedback import FeedbackLog, parse_feedback
 from app.web.auth import require_admin
 from app.web.clients import Network, client_key
 from app.web.http import BadRequest, read_body
+from app.web.schemas import FeedbackList, FeedbackRequest, FeedbackSaved, json_body, responses
 
 
 def body_limit(settings: Settings) -> int:
@@ -28,7 +29,11 @@ def body_limit(settings: Settings) -> int:
 def feedback_router(settings: Settings, service: Service, log: FeedbackLog, nets: list[Network]) -> APIRouter:
     router = APIRouter()
 
-    @router.post("/api/feedback")
+    @router.post(
+        "/api/feedback",
+        responses=responses(FeedbackSaved, 400, 401, 429, 503),
+        openapi_extra=json_body(FeedbackRequest),
+    )
     async def give(request: Request) -> JSONResponse:
         service.rate.check(
             client_key(
@@ -43,7 +48,7 @@ def feedback_router(settings: Settings, service: Service, log: FeedbackLog, nets
         fb = parse_feedback(data, settings)
         return JSONResponse({"ok": True, "id": await anyio.to_thread.run_sync(log.add, fb)})
 
-    @router.get("/api/feedback")
+    @router.get("/api/feedback", responses=responses(FeedbackList, 400, 401, 403, 503))
     async def items(
         request: Request, offset: int = 0, limit: int = 100, rating: str | None = None
     ) -> JSONResponse:

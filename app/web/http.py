@@ -7,6 +7,8 @@ from fastapi.responses import JSONResponse
 
 from app.core.errors import SourcedError
 
+METHOD_NOT_ALLOWED = "This method is not allowed here."
+
 
 class BadRequest(SourcedError):
     message = "{}"

@@ -27,6 +27,8 @@ from app.core.errors import INTERNAL, SourcedError
 from app.core.settings import Settings
 from app.core.types import Answer
 from app.web.auth import client_of
+from app.web.schemas import SSE, ChatCompletion, ChatRequest, ModelList, json_body, responses
+from app.web.schemas import Model as ModelBody
 
 log = logging.getLogger("sourced")
 MODEL = "sourced"
@@ -42,6 +44,8 @@ NOT_JSON = (
 )
 BAD_MESSAGES = 'messages must be a list of {"role", "content"} objects ending with a user message.'
 TOO_LARGE = "The request is too large (at most {} bytes)."
+STREAMED = 'The completion, or with "stream": true its server-sent events.'
+BAD_OPTIONS = '"model" must be a string, "stream" true or false, "stream_options" an object.'
 UNKNOWN_MODEL = "The model does not exist: this server offers one model, sourced."
 
 
@@ -93,6 +97,8 @@ def _turns(messages: Any) -> list[dict[str, str]]:
     for m in messages:
         if not isinstance(m, dict) or not isinstance(m.get("role"), str):
             raise BadChat(BAD_MESSAGES)
+        if not isinstance(m.get("content"), str | list | None):  # malformed whatever the role
+            raise BadChat(BAD_MESSAGES)
         if m["role"] not in ("user", "assistant"):
             continue
         text = _text(m.get("content"))
@@ -130,6 +136,13 @@ def parse_chat(raw: bytes, settings: Settings) -> Chat:
     if not turns or turns[-1]["role"] != "user":
         raise BadChat(BAD_MESSAGES)
     options = data.get("stream_options")
+    if (
+        not isinstance(data.get("model"), str | None)
+        or not isinstance(data.get("stream"), bool | None)  # 0 is not false
+        or not isinstance(options, dict | None)
+        or not isinstance((options or {}).get("include_usage"), bool | None)
+    ):
+        raise BadChat(BAD_OPTIONS)
     return Chat(
         question=turns[-1]["content"],
         history=_fit(turns[:-1], settings),
@@ -245,18 +258,36 @@ def _model() -> dict[str, Any]:
 
 def build_router(service: Service) -> APIRouter:
     """The /v1 routes, answering through the service."""
-    router = APIRouter(prefix="/v1")
+    router = APIRouter(prefix="/v1", tags=["openai"])
     settings = service.settings
 
-    @router.get("/models")
+    @router.get("/models", responses=responses(ModelList, 401, openai=True))
     async def models() -> JSONResponse:
         return JSONResponse({"object": "list", "data": [_model()]})
 
-    @router.get("/models/{name}")
+    @router.get("/models/{name}", responses=responses(ModelBody, 401, 404, openai=True))
     async def model(name: str) -> JSONResponse:
         return JSONResponse(_model()) if name == MODEL else openai_error(404, UNKNOWN_MODEL)
 
-    @router.post("/chat/completions")
+    @router.post(
+        "/chat/completions",
+        responses=responses(
+            ChatCompletion,
+            400,
+            401,
+            429,
+            503,
+            openai=True,
+        )
+        | {
+            200: {
+                "model": ChatCompletion,
+                "content": {SSE: {"schema": {"type": "string"}}},
+                "description": STREAMED,
+            }
+        },
+        openapi_extra=json_body(ChatRequest),
+    )
     async def chat_completions(request: Request) -> Response:
         cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         try:
@@ -274,7 +305,9 @@ def build_router(service: Service) -> APIRouter:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    @router.api_route(
+        "/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
     async def elsewhere(rest: str) -> JSONResponse:
         """Anything else under /v1 (the chat page mounted at / would answer it otherwise)."""
         return openai_error(404, "Not found.")
