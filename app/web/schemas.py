@@ -14,6 +14,10 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
+# Something besides whitespace, as Python's str.strip() sees it (it strips \x1c-\x1f too; JSON Schema's \s,
+# as other validators read it, does not).
+VISIBLE = r"[^\s\x1c-\x1f]"
+
 # ---- requests (described, parsed by the routes themselves) -------------------------------------------------
 
 
@@ -25,7 +29,7 @@ class Turn(BaseModel):
 class AskRequest(BaseModel):
     """POST /api/ask. "explain": true needs the admin token or an API key (else 403)."""
 
-    question: str = Field(min_length=1, max_length=1000, pattern=r"\S")
+    question: str = Field(min_length=1, max_length=1000, pattern=VISIBLE)
     history: list[Turn] | None = None
     explain: bool | None = False
 
@@ -45,7 +49,7 @@ class FeedbackRequest(BaseModel):
     """POST /api/feedback."""
 
     rating: Literal["up", "down"]
-    question: str = Field(min_length=1, max_length=1000, pattern=r"\S")
+    question: str = Field(min_length=1, max_length=1000, pattern=VISIBLE)
     answer: str | None = Field("", max_length=20_000)
     comment: str | None = Field("", max_length=2000)
     mode: Literal["", "extractive", "llm", "local"] | None = ""
@@ -397,7 +401,7 @@ def openapi_schema(app: FastAPI) -> dict[str, Any]:
     for param in doc["paths"]["/api/timeline"]["get"]["parameters"]:
         if param["name"] == "q":  # the subject: required, like a question
             param["required"] = True
-            param["schema"] = {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": r"\S"}
+            param["schema"] = {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": VISIBLE}
     for path, ops in doc["paths"].items():  # the admin token: the archive and the feedback listing
         for method, op in ops.items():
             if path.startswith("/api/documents") or (path == "/api/feedback" and method == "get"):
