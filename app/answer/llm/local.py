@@ -27,7 +27,7 @@ DEFAULT_CTX = 4096
 DEFAULT_BATCH = 256
 # Where a reply ends: a blank line (the answer is one or two sentences), or the model starting a new turn.
 DEFAULT_STOP = ("\n\n", "<|im_end|>", "<|endoftext|>", "\nQuestion:", "<evidence")
-YES_NO = 'root ::= "yes" | "no"'  # the verifier's grammar: one token, nothing else
+YES_NO = 'root ::= "yes" | "no" | "Yes" | "No"'  # the verifier's grammar: one token, nothing else
 RAM_CACHE_BYTES = 512 << 20  # prompt states kept for prefix reuse across interleaved prompts
 
 _models: dict[tuple[Any, ...], Any] = {}

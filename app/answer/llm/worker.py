@@ -2,8 +2,9 @@
 
 A wheel of llama-cpp-python built with other flags (a -march=native build on a CPU that advertises AMX it
 can't run) died with a segmentation fault at the first completion, and with it the whole server. Here the
-model lives in a child process started with `spawn` (a fresh interpreter: no forked locks or threads) and
-talks over a pipe:
+model lives in a child process, a fresh interpreter (`python -m app.answer.llm.worker`: no forked locks or
+threads, and unlike multiprocessing's spawn it never re-imports the parent's main script), and talks over a
+socket pair with multiprocessing's Connection (pickled messages):
 
     parent -> worker   {"messages": ..., "max_tokens": ..., ...}   one request at a time
                        "cancel"                                     stop the current generation
@@ -21,11 +22,16 @@ same function, so both paths send the same requests and report the same figures.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
-import multiprocessing as mp
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
 from typing import Any
 
 from app.answer.llm.engine import LLMFault
@@ -191,33 +197,54 @@ class WorkerClient:
         self._start_lock = threading.Lock()
 
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.is_alive()
+        return self.proc is not None and self.proc.poll() is None
+
+    def _exitcode(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def _launch(self) -> tuple[subprocess.Popen, Connection]:
+        ours, theirs = socket.socketpair()
+        target = f"{self.target.__module__}:{self.target.__name__}"
+        path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+        env = {**os.environ, "PYTHONPATH": path}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.answer.llm.worker", str(theirs.fileno()), target],
+            pass_fds=(theirs.fileno(),),
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        conn = Connection(ours.detach())
+        conn.send(self.config)
+        return proc, conn
 
     def start(self) -> None:
         """Start the worker and wait until its model is loaded (raises LLMFault when it can't load)."""
         with self._start_lock:
             if self.alive():
                 return
-            ctx = mp.get_context("spawn")
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=self.target, args=(child, self.config), daemon=True, name="sourced-llm")
-            proc.start()
-            child.close()
+            proc, conn = self._launch()
             try:
-                if not parent.poll(self.load_timeout):
-                    raise LLMFault("local model worker did not start in time")
-                kind, info = parent.recv()
+                deadline = time.monotonic() + self.load_timeout
+                while not conn.poll(0.2):
+                    if proc.poll() is not None:
+                        raise EOFError
+                    if time.monotonic() > deadline:
+                        raise LLMFault("local model worker did not start in time")
+                kind, info = conn.recv()
             except (EOFError, OSError):
-                proc.join(1)
-                raise LLMFault(f"local model worker died while loading (exit {proc.exitcode})") from None
+                proc.kill()
+                proc.wait(5)
+                raise LLMFault(f"local model worker died while loading (exit {proc.returncode})") from None
             except LLMFault:
                 proc.kill()
-                proc.join(1)
+                proc.wait(5)
                 raise
             if kind != "ready":
-                proc.join(5)
+                proc.kill()
+                proc.wait(5)
                 raise LLMFault(str(info))
-            self.proc, self.conn = proc, parent
+            self.proc, self.conn = proc, conn
             log.info("local model worker %d ready", proc.pid)
 
     def stop(self) -> None:
@@ -225,21 +252,29 @@ class WorkerClient:
             if self.conn is not None:
                 self.conn.send(None)
         if self.proc is not None:
-            self.proc.join(2)
-            if self.proc.is_alive():
+            try:
+                self.proc.wait(2)
+            except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.join(2)
+                self.proc.wait(2)
+        with contextlib.suppress(Exception):
+            if self.conn is not None:
+                self.conn.close()
         self.proc = self.conn = None
 
     def _died(self, why: str) -> LLMFault:
         """Note a dead worker, start another in the background, and the fault to raise."""
-        code = self.proc.exitcode if self.proc is not None else None
+        code = self._exitcode()
         self.deaths += 1
         log.warning("local model worker died (%s, exit %s); restarting it", why, code)
         with contextlib.suppress(Exception):
             if self.proc is not None:
                 self.proc.kill()
-                self.proc.join(1)
+                self.proc.wait(2)
+                code = self.proc.returncode
+        with contextlib.suppress(Exception):
+            if self.conn is not None:
+                self.conn.close()
         self.proc = self.conn = None
         threading.Thread(target=self._restart, daemon=True, name="sourced-llm-restart").start()
         return LLMFault(f"local model worker died (exit {code})")
@@ -257,7 +292,9 @@ class WorkerClient:
         if not self.alive():
             if self.proc is not None:  # died between requests: start another now, for this request
                 self.deaths += 1
-                log.warning("local model worker died between requests (exit %s)", self.proc.exitcode)
+                log.warning("local model worker died between requests (exit %s)", self._exitcode())
+                with contextlib.suppress(Exception):
+                    self.conn.close()
                 self.proc = self.conn = None
             self.start()
         conn = self.conn
@@ -313,3 +350,20 @@ class WorkerClient:
         except (EOFError, OSError):
             pass
         self._died("did not stop when cancelled")
+
+
+def main(argv: list[str]) -> int:
+    """The worker process: python -m app.answer.llm.worker FD MODULE:FUNCTION (the config comes first)."""
+    conn = Connection(int(argv[1]))
+    module, _, name = argv[2].partition(":")
+    target = getattr(importlib.import_module(module), name)
+    try:
+        config = conn.recv()
+    except EOFError:
+        return 0
+    target(conn, config)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
