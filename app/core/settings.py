@@ -35,6 +35,25 @@ class Settings(BaseSettings):
     max_meta_bytes: int = Field(
         10_000, description="Largest metadata sidecar (.NAME.meta.json) read beside an article."
     )
+    # Bounds on what one file may cost to read (tests/test_hostile.py; docs/robustness.md). Each refusal gives
+    # the file's reason; nothing of a refused file reaches the index.
+    max_document_chars: int = Field(
+        2_000_000,
+        description="Articles whose extracted text is longer are refused (a book, a data dump, one endless line): "
+        "every passage is embedded, and this many characters already take minutes on 2 cores.",
+    )
+    max_pdf_pages: int = Field(
+        500, description="PDFs with more pages are refused (each page is parsed and its text extracted)."
+    )
+    max_pdf_seconds: float = Field(
+        60.0,
+        description="Reading one PDF stops, and the file is refused, past this many seconds (checked page by page).",
+    )
+    max_html_attributes: int = Field(
+        1000,
+        description="HTML with a tag holding more attributes is refused (the HTML parser's time grows with the "
+        "square of a tag's attributes: 30,000 took 12 s).",
+    )
 
     # The archive over HTTP (uploads, posts, removals)
     admin_token: SecretStr | None = Field(

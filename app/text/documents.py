@@ -14,7 +14,7 @@ from pathlib import Path
 from app.core.settings import Settings
 from app.text.boilerplate import THRESHOLD, Repetition, probabilities
 from app.text.dates import find_dates, parse_date
-from app.text.html import Page, extract_page, html_to_text
+from app.text.html import Page, extract_page, html_to_text, most_attributes
 from app.text.sniff import mismatch, sniff
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
@@ -77,7 +77,7 @@ def sha256_text(text: str) -> str:
 
 def decode(data: bytes, settings: Settings) -> tuple[str, list[str]]:
     """Decode bytes as UTF-8, else the fallback encoding with a warning; refuse binary."""
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:  # anywhere: a NUL is never article text (and would reach the store)
         raise SkipFile("binary file (contains NUL bytes)")
     try:
         return data.decode("utf-8"), []
@@ -287,11 +287,15 @@ def load_file(path: Path, root: Path, settings: Settings, repetition: Repetition
     warnings: list[str] = []
     page = None
     if kind == "pdf":
-        text = _pdf_text(data)
+        text = _pdf_text(data, settings)
     else:
         text, warnings = decode(data, settings)
         if suffix in {".html", ".htm"} or kind == "html":
+            if (n := most_attributes(text, settings.max_html_attributes)) > settings.max_html_attributes:
+                raise SkipFile(f"a tag with {n} attributes (limit {settings.max_html_attributes})")
             text, page = page_text(text)
+    if len(text) > settings.max_document_chars:
+        raise SkipFile(f"too long ({len(text)} characters of text; limit {settings.max_document_chars})")
     if not text.strip():
         raise SkipFile(
             "no text" if page is None else "no article text found in the page (nor any visible text)"
@@ -373,14 +377,32 @@ def apply_meta(doc: Document, meta: dict[str, str]) -> None:
     doc.content_hash = sha256_text(doc.text + "\0" + json.dumps(meta, sort_keys=True))
 
 
-def _pdf_text(data: bytes) -> str:
+def _pdf_text(data: bytes, settings: Settings) -> str:
+    """The text of a PDF's pages, within the page, time and length bounds; an encrypted PDF only when it opens
+    without a password."""
     import io
+    import time
 
     from pypdf import PdfReader
 
+    deadline = time.monotonic() + settings.max_pdf_seconds
     try:
         reader = PdfReader(io.BytesIO(data))
-        return "\n\n".join((page.extract_text() or "") for page in reader.pages)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise SkipFile("encrypted PDF (it needs a password to open)")
+        if (n := len(reader.pages)) > settings.max_pdf_pages:
+            raise SkipFile(f"too many pages ({n}; limit {settings.max_pdf_pages})")
+        texts, chars = [], 0
+        for page in reader.pages:
+            texts.append(page.extract_text() or "")
+            chars += len(texts[-1])
+            if chars > settings.max_document_chars:
+                raise SkipFile(f"too long (over {settings.max_document_chars} characters of text)")
+            if time.monotonic() > deadline:
+                raise SkipFile(f"took too long to read (over {settings.max_pdf_seconds:g} s)")
+        return "\n\n".join(texts)
+    except SkipFile:
+        raise
     except Exception as exc:  # pypdf raises many types on damaged files
         raise SkipFile(f"unreadable PDF ({type(exc).__name__})") from exc
 

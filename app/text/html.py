@@ -99,10 +99,30 @@ class _Extractor(HTMLParser):
             self.parts.append(data)
 
 
+_TAG = re.compile(r"<[A-Za-z][^>]*>")
+_ATTRIBUTE = re.compile(r"""[\s/]+[^\s=>/"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?""")
+
+
+def most_attributes(html: str, limit: int) -> int:
+    """How many attributes the page's fullest tag holds, counted exactly only where it might pass the limit
+    (a tag of fewer than 2 x limit characters cannot). Linear in the page's length."""
+    most = 0
+    for m in _TAG.finditer(html):
+        if m.end() - m.start() >= 2 * limit:
+            most = max(most, sum(1 for _ in _ATTRIBUTE.finditer(m.group(), 1)))
+    return most
+
+
+def _close_comment(html: str) -> str:
+    """A comment left open hides the rest of the page (as in a browser): html.parser would show it as text."""
+    i = html.rfind("<!--")
+    return html[:i] if i >= 0 and html.find("-->", i + 4) < 0 else html
+
+
 def html_to_text(html: str, with_title: bool = True) -> str:
     """Visible text of an HTML page; the <title> becomes the first line (with_title)."""
     p = _Extractor()
-    p.feed(html)
+    p.feed(_close_comment(html))
     p.close()
     body = "".join(p.parts)
     lines = [re.sub(r"[ \t\r\f\v]+", " ", ln).strip() for ln in body.split("\n")]

@@ -35,6 +35,8 @@ HTML_SUFFIXES = {".html", ".htm"}
 def sniff(data: bytes) -> str:
     """'pdf', 'html', 'text', or what a non-article format looks like ('a PNG image')."""
     head = data[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text (save it as UTF-8)"
     for bom in _BOMS:
         if head.startswith(bom):
             head = head[len(bom) :]
