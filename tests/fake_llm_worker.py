@@ -6,6 +6,7 @@ config["script"] is a list of what to do for each request, in turn:
   "exit"           exit at once with code 3
   "hang"           never reply (until cancelled or killed)
   "slow:<reply>"   a word every 0.3 s, stopping when cancelled
+  "stall:<reply>"  3 s deaf to the pipe first (as llama.cpp reading a long prompt), then as text
 A file config["log"], when given, gets one line per worker start (its pid), so a test can count restarts;
 a restarted worker plays config["after"] instead of config["script"] when that is given.
 """
@@ -56,6 +57,8 @@ def serve(conn: Any, config: dict[str, Any]) -> None:
             conn.send(("done", _stats("cancelled")))
             continue
         kind, _, reply = step.partition(":")
+        if kind == "stall":
+            time.sleep(3.0)
         stopped = False
         for word in reply.split(" "):
             if kind == "slow":

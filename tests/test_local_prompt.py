@@ -338,6 +338,24 @@ def test_worker_timeout_cancels_and_an_early_stop_keeps_it_in_step(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_generation_that_stops_late_is_drained_not_killed(tmp_path):
+    """Past its deadline while llama.cpp reads the prompt (deaf to the pipe): the answer gives up at once,
+    the worker is left to stop and its last words are drained before the next request; no reload."""
+    backend = fake_backend(tmp_path, ["stall:late words", "text:fresh answer"], timeout=0.5)
+    backend.load()
+    try:
+        start = time.monotonic()
+        with pytest.raises(LLMFault, match="timed out"):
+            list(backend.stream([], 10, 0.0))
+        assert time.monotonic() - start < 2.2  # the timeout, then the grace to stop: not the 3 s stall
+        backend.timeout = 5.0
+        assert "".join(backend.stream([], 10, 0.0)).strip() == "fresh answer"
+        assert starts(tmp_path) == 1 and backend.worker.deaths == 0
+    finally:
+        backend.worker.stop()
+
+
+@pytest.mark.slow
 def test_a_worker_that_cannot_load_is_a_fault(tmp_path):
     import importlib
 

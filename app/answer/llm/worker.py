@@ -13,7 +13,9 @@ socket pair with multiprocessing's Connection (pickled messages):
 
 A worker that dies (any exit, a signal included) ends its request with LLMFault, so the caller answers
 extractively with a note, and a new worker is started in the background for the next question. A request
-past its deadline is cancelled; a worker that does not stop within a grace period is killed and restarted.
+past its deadline is cancelled: the worker stops at its next token (the reading of a prompt can't be
+interrupted), and what it still sends is drained before the next request; a worker still busy HANG_LIMIT
+seconds later is killed and restarted.
 
 `run_request` is the generation itself; the in-process backend (LocalBackend with isolate=False) runs the
 same function, so both paths send the same requests and report the same figures.
@@ -40,7 +42,8 @@ log = logging.getLogger("sourced")
 Event = tuple[str, Any]
 
 LOAD_TIMEOUT = 300.0  # a cold 1.1 GB read from disk took up to about 3 minutes here
-CANCEL_GRACE = 3.0  # seconds a cancelled generation may take to stop before its worker is killed
+CANCEL_GRACE = 0.3  # seconds to wait for a cancelled generation to stop before answering without it
+HANG_LIMIT = 120.0  # a cancelled generation still running this long: the worker is killed and restarted
 _grammars: dict[str, Any] = {}
 
 
@@ -194,6 +197,7 @@ class WorkerClient:
         self.conn: Any = None
         self.restarts = 0
         self.deaths = 0
+        self.draining_since: float | None = None  # a cancelled generation has not ended yet
         self._start_lock = threading.Lock()
 
     def alive(self) -> bool:
@@ -266,6 +270,7 @@ class WorkerClient:
         """Note a dead worker, start another in the background, and the fault to raise."""
         code = self._exitcode()
         self.deaths += 1
+        self.draining_since = None
         log.warning("local model worker died (%s, exit %s); restarting it", why, code)
         with contextlib.suppress(Exception):
             if self.proc is not None:
@@ -289,6 +294,13 @@ class WorkerClient:
     def request(self, req: dict[str, Any], deadline: float | None = None) -> Iterator[Event]:
         """The worker's events for one request; raises LLMFault when it dies, errs or runs past deadline
         (time.monotonic()). The caller holds the generation lock: one request at a time."""
+        if self.draining_since is not None:  # the last request's generation is still stopping
+            try:
+                drained = self._drain(deadline if deadline is not None else time.monotonic() + HANG_LIMIT)
+            except (EOFError, OSError):
+                raise self._died("pipe closed") from None
+            if not drained:
+                raise LLMFault("busy: the last generation is still stopping")
         if not self.alive():
             if self.proc is not None:  # died between requests: start another now, for this request
                 self.deaths += 1
@@ -335,21 +347,37 @@ class WorkerClient:
                 self._cancel()
 
     def _cancel(self) -> None:
-        """Stop the current generation and wait for its done; kill and restart a worker that won't stop."""
+        """Ask the worker to stop the current generation. llama.cpp reads a prompt in one call that can't be
+        interrupted, so the worker may stop only later: it is then drained before the next request (killing it
+        would cost a reload of the model), and killed only when it is still busy HANG_LIMIT seconds on."""
         conn = self.conn
         if conn is None:
             return
-        end = time.monotonic() + self.grace
         try:
             conn.send("cancel")
-            while time.monotonic() < end:
-                if conn.poll(max(0.0, end - time.monotonic())):
-                    kind, _ = conn.recv()
-                    if kind in ("done", "error"):
-                        return
+            self.draining_since = time.monotonic()
+            self._drain(time.monotonic() + self.grace)
         except (EOFError, OSError):
-            pass
-        self._died("did not stop when cancelled")
+            self._died("pipe closed")
+
+    def _drain(self, until: float) -> bool:
+        """Read what a cancelled generation still sends until its end; False when `until` came first."""
+        conn = self.conn
+        while self.draining_since is not None and conn is not None:
+            if time.monotonic() - self.draining_since > HANG_LIMIT:
+                self._died("did not stop when cancelled")
+                return True
+            wait = until - time.monotonic()
+            if wait <= 0:
+                return False
+            if conn.poll(min(wait, 0.5)):
+                kind, _ = conn.recv()
+                if kind in ("done", "error"):
+                    self.draining_since = None
+            elif not self.alive():
+                self._died("died while stopping")
+                return True
+        return True
 
 
 def main(argv: list[str]) -> int:
