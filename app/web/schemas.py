@@ -14,9 +14,9 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
-# Something besides whitespace, as Python's str.strip() sees it (it strips \x1c-\x1f too; JSON Schema's \s,
-# as other validators read it, does not).
-VISIBLE = r"[^\s\x1c-\x1f]"
+# Something besides whitespace, as Python's str.strip() sees it: its whitespace spelled out, since \s differs
+# between regex dialects (ECMA's, which JSON Schema names, leaves out \x1c-\x1f and \x85 and adds \ufeff).
+VISIBLE = "[^\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
 
 # ---- requests (described, parsed by the routes themselves) -------------------------------------------------
 
