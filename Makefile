@@ -51,9 +51,9 @@ test-fast: setup
 # FUZZ_EXAMPLES per route (about 3 minutes at the default, docs/benchmarks.md) and writes the cases run and the
 # 5xx seen to FUZZ_REPORT. Then Schemathesis against a live `sourced serve` from docs/openapi.json
 # (tests/test_schemathesis.py): make test runs 25 examples per operation (about 770 cases), this
-# FUZZ_SCHEMA_EXAMPLES (about 6,000 cases, 10 minutes), its figures beside FUZZ_REPORT (.schemathesis.json).
+# FUZZ_SCHEMA_EXAMPLES (over 5,000 cases, about 15 minutes), its figures beside FUZZ_REPORT (.schemathesis.json).
 FUZZ_EXAMPLES ?= 1500
-FUZZ_SCHEMA_EXAMPLES ?= 200
+FUZZ_SCHEMA_EXAMPLES ?= 600
 FUZZ_REPORT ?= /tmp/sourced-fuzz-report.json
 fuzz: setup
 	SOURCED_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SOURCED_FUZZ_REPORT=$(FUZZ_REPORT) \

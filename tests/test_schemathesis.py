@@ -96,6 +96,8 @@ schema = schemathesis.openapi.from_dict(json.loads(OPENAPI.read_text(encoding="u
 )
 def test_api_against_its_schema(case, live):
     name = f"{case.method} {case.path}"
+    if isinstance(case.body, dict) and case.body.get("stream") is True:
+        name += " (stream)"  # counted apart: the streamed completions
     token = TOKENS[CASES[name] % len(TOKENS)]
     CASES[name] += 1
     header = case.meta.components.get(ParameterLocation.HEADER) if case.meta else None

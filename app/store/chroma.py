@@ -5,10 +5,13 @@ Ingest (write side) and answering (read side) meet only here.
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import inspect
 import json
+import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -69,8 +72,29 @@ def unreachable(exc: BaseException) -> bool:
     return isinstance(exc, ValueError) and _NO_SERVER in str(exc)
 
 
+# The embedded store reports a full disk as whatever failed first inside it (chromadb's InternalError "Error in
+# compaction: Failed to apply logs to the metadata segment", SQLite's "database or disk is full"): an error from
+# it while its filesystem has less than this free is the full disk, raised as OSError(ENOSPC) like any other
+# write (sourced ingest then says so and exits 1; tests/test_disk_full.py on a real tmpfs).
+DISK_FULL_BYTES = 32 * 1024 * 1024
+
+
+def _disk_full(args: tuple[Any, ...], exc: BaseException) -> OSError | None:
+    settings = getattr(args[0], "settings", None) if args else None
+    if isinstance(exc, OSError) or not isinstance(settings, Settings) or settings.chroma_host:
+        return None
+    try:
+        free = shutil.disk_usage(settings.index_dir).free
+    except OSError:
+        return None
+    if free >= DISK_FULL_BYTES:
+        return None
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(settings.index_dir))
+
+
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """fn with an unreachable server's errors raised as StoreUnavailable (generators too)."""
+    """fn with an unreachable server's errors raised as StoreUnavailable, and the embedded store's errors on a
+    full disk as OSError(ENOSPC) (generators too)."""
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
@@ -80,6 +104,8 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
             except Exception as exc:
                 if unreachable(exc):
                     raise StoreUnavailable() from exc
+                if full := _disk_full(args, exc):
+                    raise full from exc
                 raise
 
         return gen
@@ -91,6 +117,8 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             if unreachable(exc):
                 raise StoreUnavailable() from exc
+            if full := _disk_full(args, exc):
+                raise full from exc
             raise
 
     return call
