@@ -282,7 +282,8 @@ class Settings(BaseSettings):
         0,
         ge=0,
         description="Prompt-lookup decoding: draft tokens copied from the prompt and checked in one batch "
-        "(llama_cpp's LlamaPromptLookupDecoding); 0: off (docs/llm.md has the measurement).",
+        "(llama_cpp's LlamaPromptLookupDecoding); 0: off. Off by default: with it llama-cpp-python keeps logits "
+        "for every position and writing was 3.4x slower here, and the prompt cache is off (docs/llm.md).",
     )
     verify: Literal["auto", "off", "local"] = Field(
         "auto",

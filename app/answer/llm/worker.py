@@ -67,7 +67,9 @@ def open_model(config: dict[str, Any]) -> Any:
         kwargs["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=int(config["lookup"]))
     try:
         llm = llama_cpp.Llama(**kwargs)
-        if config.get("ram_cache_bytes", 0) > 0:
+        # a draft model makes llama-cpp-python keep logits for every position (n_ctx x 151,936 floats): its
+        # states are too big for the RAM cache, which then failed every answer (ValueError)
+        if config.get("ram_cache_bytes", 0) > 0 and not config.get("lookup"):
             llm.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=config["ram_cache_bytes"]))
     except Exception as e:  # llama_cpp raises ValueError for an unloadable file
         raise LLMFault(f"local model failed to load: {type(e).__name__}") from None
