@@ -37,7 +37,7 @@ from app.answer.shapes.compose import (
 )
 from app.answer.shapes.definitions import define
 from app.answer.shapes.overview import facts, subject
-from app.answer.shapes.said import said_sentences
+from app.answer.shapes.said import said_sentences, speaker_before
 from app.answer.shapes.why import reason_sentences
 from app.answer.shapes.windows import table
 from app.answer.shapes.yesno import states
@@ -551,6 +551,10 @@ def extractive_answer(
     if not choices:
         return refusal(query, warnings)
     best = choices[0]
+    speaker = speaker_before(query.question, best.sentence, hits)
+    if speaker is not None:  # "Who said …?" and the statement says only "he said": the sentence naming him too
+        trace.shape = "speaker and statement"
+        return sentences_answer(query, [speaker, best.sentence], warnings)
     if asks_for_a_person(query.question) and not _names_someone(best.sentence.text, query.question):
         trace.veto = "person"
         return refusal(query, warnings)  # "Who is the minister who ...?" and the sentence names no one

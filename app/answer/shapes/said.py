@@ -8,11 +8,15 @@ or in the sentence before it, and covers enough of the topic. The speaker never 
 
 from __future__ import annotations
 
+import re
+
 from app.answer.question.analysis import NAME, analyse_question
 from app.answer.question.cues import SAID_QUESTION_TERMS, SPEECH, found
 from app.answer.question.kinds import split_said
 from app.answer.reader.extractive import Scored
 from app.answer.shapes.windows import IDF, Sent, Table, coverage, names_present, vetoed
+from app.core.types import Hit
+from app.text.sentences import split_sentences
 from app.text.words import terms
 
 SPEAKER_SHARE = 0.6  # share of the speaker's words a sentence must name (when it lacks the surname)
@@ -81,3 +85,45 @@ def said_sentences(question: str, tab: Table, idf: IDF) -> list[Scored] | None:
 def _continues(text: str) -> bool:
     """The next sentence goes on with the same statement: a quotation without a new speaker's name."""
     return text.lstrip()[:1] in '“"'
+
+
+# "…", he said. / she told reporters / they added: a statement whose speaker is only a pronoun.
+PRONOUN_SPEAKER = re.compile(
+    r"\b(?:he|she|they)\s+(?:said|says|told|added|warned|explained|insisted|stressed|noted|argued)\b"
+    r"|\b(?:said|says|added)\s+(?:he|she)\b",
+    re.IGNORECASE,
+)
+WHO_ASKED = re.compile(r"^\W*who\b", re.IGNORECASE)
+SPEAKER_LOOKBACK = 3  # sentences searched back for the statement's named speaker
+MAX_GAP = 3  # characters between two sentences that follow each other (the whitespace of a paragraph break)
+
+
+def _names_a_person(text: str) -> bool:
+    return any(len(m.group(0).split()) >= 2 for m in NAME.finditer(text))
+
+
+def speaker_before(question: str, best: Scored, hits: list[Hit]) -> Scored | None:
+    """For a "Who said …?" question answered by a statement whose speaker is only "he" or "she": the nearest
+    sentence before it in its article that names someone with a speech cue (the attribution the quote
+    continues), so the answer names the speaker. Searched across a passage boundary when the passage before
+    was retrieved too; the walk stops at a gap. None when the question asks no one or the sentence names the
+    speaker itself."""
+    if not WHO_ASKED.search(question) or not SPEECH.search(question):
+        return None
+    if not PRONOUN_SPEAKER.search(best.text) or _names_a_person(PRONOUN_SPEAKER.split(best.text)[-1]):
+        return None
+    before: dict[int, tuple[Hit, int, int, int]] = {}
+    for h in hits:
+        if h.source == best.hit.source:
+            for r, (s, e) in enumerate(split_sentences(h.text)):
+                if h.start + e <= best.start:
+                    before[h.start + s] = (h, h.start + s, h.start + e, r)
+    at = best.start
+    for h, start, end, rank in sorted(before.values(), key=lambda x: -x[1])[:SPEAKER_LOOKBACK]:
+        if at - end > MAX_GAP:
+            return None
+        text = h.text[start - h.start : end - h.start]
+        if SPEECH.search(text) and _names_a_person(text):
+            return Scored(h, start, end, text, best.score, True, rank)
+        at = start
+    return None
