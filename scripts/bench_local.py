@@ -138,6 +138,7 @@ def verifier_pass(name: str, rows: list[dict], deps, verifier) -> list[dict]:
             "right": (not a.refused) and bool(q.get("expect")) and correct(a.answer, q["expect"]),
             "prob": None,
             "verdict": None,
+            "p_yes": None,
             "seconds": None,
         }
         if not a.refused and seen.choices and seen.stage == "answerability" and seen.query is not None:
@@ -145,7 +146,7 @@ def verifier_pass(name: str, rows: list[dict], deps, verifier) -> list[dict]:
             s = with_subject(Sentence(best.sentence.hit, best.sentence.start, best.sentence.end))
             text = s.hit.text[s.start - s.hit.start : s.end - s.hit.start]
             o = verifier.check(resolved_question(seen.query), text)
-            row.update(prob=round(best.prob, 4), verdict=o.verdict, seconds=o.seconds)
+            row.update(prob=round(best.prob, 4), verdict=o.verdict, p_yes=o.p_yes, seconds=o.seconds)
         out.append(row)
         print(
             f"verify {name} {i}/{len(rows)} p={row['prob']} -> {row['verdict']} {row['seconds']}s", flush=True
@@ -153,11 +154,18 @@ def verifier_pass(name: str, rows: list[dict], deps, verifier) -> list[dict]:
     return out
 
 
-def band_effect(rows: list[dict], lo: float, hi: float) -> dict[str, float]:
-    """What a "no" inside [lo, hi) does: refusals gained (unanswerable questions no longer answered) and
-    answers lost (answerable ones refused; right: those whose answer was right)."""
+def says_no(r: dict, bar: float | None) -> bool:
+    if bar is not None and r["p_yes"] is not None:
+        return r["p_yes"] < bar
+    return r["verdict"] is False
+
+
+def band_effect(rows: list[dict], lo: float, hi: float, bar: float | None = None) -> dict[str, float]:
+    """What a "no" inside [lo, hi) does (no: P(yes) below bar, or the one-token reply when bar is None):
+    refusals gained (unanswerable questions no longer answered) and answers lost (answerable ones refused;
+    right: those whose answer was right)."""
     asked = [r for r in rows if r["prob"] is not None and lo <= r["prob"] < hi]
-    no = [r for r in asked if r["verdict"] is False]
+    no = [r for r in asked if says_no(r, bar)]
     unans = [r for r in rows if not r["answerable"]]
     return {
         "asked": len(asked),
@@ -170,23 +178,24 @@ def band_effect(rows: list[dict], lo: float, hi: float) -> dict[str, float]:
     }
 
 
-def choose_band(rows: list[dict]) -> tuple[float, float]:
-    """The band with the most refusals gained net of right answers lost (ties: the narrower band)."""
-    grid = [round(x * 0.05, 2) for x in range(0, 21)]
-    best, best_key = (0.0, 0.0), (0, 0.0)
-    for lo in grid:
-        for hi in grid:
-            if hi <= lo:
-                continue
-            e = band_effect(rows, lo, hi)
-            key = (
-                e["refusals_gained"]
-                - e["right_answers_lost"]
-                - (e["answers_lost"] - e["right_answers_lost"]) * 0.5,
-                lo - hi,
-            )
-            if key > best_key:
-                best, best_key = (lo, hi), key
+def choose_band(rows: list[dict]) -> tuple[float, float, float]:
+    """The band of reader probabilities and the P(yes) bar with the most refusals gained net of answers lost
+    (a right answer lost counts 1, a wrong answer to an answerable question 0.5: it becomes a false refusal);
+    ties: the narrower band."""
+    grid = [round(x * 0.05, 2) for x in range(0, 21)] + [1.01]
+    bars = [round(x * 0.05, 2) for x in range(2, 15)]
+    best, best_key = (0.0, 0.0, 0.5), (0.0, 0.0)
+    for bar in bars:
+        for lo in grid:
+            for hi in grid:
+                if hi <= lo:
+                    continue
+                e = band_effect(rows, lo, hi, bar)
+                net = e["refusals_gained"] - e["right_answers_lost"]
+                net -= (e["answers_lost"] - e["right_answers_lost"]) * 0.5
+                key = (net, lo - hi)
+                if key > best_key:
+                    best, best_key = (lo, hi, bar), key
     return best
 
 
@@ -254,19 +263,30 @@ def main() -> int:
             verify[name] = verifier_pass(name, load(qs, n), extractive, verifier)
         squad = verify.get("squad2 eval", [])
         half = len(squad) // 2
-        lo, hi = choose_band(squad[:half]) if squad else (settings.verify_low, settings.verify_high)
+        if squad:
+            lo, hi, bar = choose_band(squad[:half])
+        else:
+            lo, hi, bar = settings.verify_low, settings.verify_high, settings.verify_yes_bar
         secs = [r["seconds"] for rows in verify.values() for r in rows if r["seconds"] is not None]
         report["verifier"] = {
             "band_chosen_on": f"squad2 eval, first {half}",
             "band": [lo, hi],
+            "yes_bar": bar,
             "seconds_p50": pct(secs, 0.5),
             "seconds_p95": pct(secs, 0.95),
             "checks": len(secs),
             "effects": {
-                **({"squad2 eval, second half": band_effect(squad[half:], lo, hi)} if squad else {}),
-                **{k: band_effect(v, lo, hi) for k, v in verify.items() if k != "squad2 eval"},
-                **({"squad2 eval, all (band chosen on half)": band_effect(squad, lo, hi)} if squad else {}),
-                **{f"{k}, every answer checked": band_effect(v, 0.0, 1.01) for k, v in verify.items()},
+                **({"squad2 eval, second half": band_effect(squad[half:], lo, hi, bar)} if squad else {}),
+                **{k: band_effect(v, lo, hi, bar) for k, v in verify.items() if k != "squad2 eval"},
+                **(
+                    {"squad2 eval, all (band chosen on half)": band_effect(squad, lo, hi, bar)}
+                    if squad
+                    else {}
+                ),
+                **{
+                    f"{k}, every answer, the reply decides": band_effect(v, 0.0, 1.01)
+                    for k, v in verify.items()
+                },
             },
             "rows": verify,
         }
@@ -313,7 +333,8 @@ def print_tables(report: dict) -> None:
     v = report.get("verifier")
     if v:
         print(
-            f"\nVerifier: band {v['band']} (chosen on {v['band_chosen_on']}), {v['checks']} checks, "
+            f"\nVerifier: band {v['band']}, P(yes) bar {v['yes_bar']} (chosen on {v['band_chosen_on']}), "
+            f"{v['checks']} checks, "
             f"{v['seconds_p50']} s p50, {v['seconds_p95']} s p95\n"
         )
         print(

@@ -291,8 +291,15 @@ class Settings(BaseSettings):
         "is unsure (its probability in verify_low..verify_high): local: on with any engine; auto: on in "
         "local mode only; off: never.",
     )
-    verify_low: float = Field(0.0, ge=0.0, le=1.0, description="The unsure band's lower end (docs/llm.md).")
-    verify_high: float = Field(0.7, ge=0.0, le=1.0, description="The unsure band's upper end (docs/llm.md).")
+    verify_low: float = Field(0.5, ge=0.0, le=1.0, description="The unsure band's lower end (docs/llm.md).")
+    verify_high: float = Field(0.85, ge=0.0, le=1.0, description="The unsure band's upper end (docs/llm.md).")
+    verify_yes_bar: float | None = Field(
+        0.4,
+        ge=0.0,
+        le=1.0,
+        description="The model's P(yes) (against P(no), from its logits) at or above which its check says yes; "
+        "None: its one-token reply decides (docs/llm.md).",
+    )
     verify_timeout: float = Field(
         4.0, gt=0, description="Seconds for one yes/no check; past it the reader's own decision stands."
     )

@@ -185,6 +185,7 @@ class LocalBackend:
             "temperature": temperature,
             "stop": list(self.stop),
             "grammar": grammar,
+            "p_yes": grammar == YES_NO and max_tokens == 1,
         }
         llm = None if self.worker is not None else self.load()
         finished = False
@@ -225,5 +226,7 @@ class LocalBackend:
             raise LLMFault("local stream ended without a finish reason")
 
     def verdict(self, messages: Messages, timeout: float) -> str:
-        """The model's one-word reply, held by the grammar to yes or no (LLMFault on a fault or timeout)."""
-        return "".join(self.stream(messages, 2, 0.0, grammar=YES_NO, timeout=timeout)).strip().lower()
+        """The model's one-word reply, held by the grammar to yes or no (LLMFault on a fault or timeout); one
+        token, so self.last["p_yes"] holds P(yes) against P(no) at that token."""
+        self.last = {}
+        return "".join(self.stream(messages, 1, 0.0, grammar=YES_NO, timeout=timeout)).strip().lower()

@@ -34,6 +34,7 @@ class Opinion:
     verdict: bool | None
     reply: str
     seconds: float
+    p_yes: float | None = None  # the model's P(yes) against P(no), when the judge reports it
 
 
 class Verifier:
@@ -71,4 +72,8 @@ class Verifier:
         verdict = {"yes": True, "no": False}.get(word)
         if verdict is None and reply:
             log.warning("the yes/no check replied %r; the reader's decision stands", reply[:20])
-        return Opinion(verdict, reply, round(seconds, 3))
+        p_yes = (getattr(self.judge, "last", None) or {}).get("p_yes") if verdict is not None else None
+        bar = self.settings.verify_yes_bar
+        if p_yes is not None and bar is not None:
+            verdict = p_yes >= bar  # the model's probability against a bar chosen on data, not its argmax
+        return Opinion(verdict, reply, round(seconds, 3), None if p_yes is None else round(p_yes, 4))

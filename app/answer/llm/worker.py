@@ -133,6 +133,7 @@ def run_request(
             chunks.close()  # ends llama.cpp's generation here when the consumer stopped early
         if real_eval is not None:
             del llm.eval  # the instance attribute goes; the class's eval is back
+    p_yes = yes_probability(llm) if req.get("p_yes") and evals else None
     reused, read = evals[0] if evals else (0, 0)
     generated = sum(n for _, n in evals[1:]) + (1 if evals else 0)
     yield (
@@ -145,8 +146,25 @@ def run_request(
             "first_s": round(first if first is not None else time.perf_counter() - start, 3),
             "total_s": round(time.perf_counter() - start, 3),
             "finish": finish,
+            "p_yes": p_yes,
         },
     )
+
+
+def yes_probability(llm: Any) -> float | None:
+    """P(yes) against P(no) at the reply's first position, from the logits llama.cpp still holds for the
+    prompt's last token (a one-token reply is never evaluated, so they are not overwritten)."""
+    try:
+        import numpy as np
+
+        n_vocab = llm.n_vocab()
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,)).astype(np.float64)
+        ids = [llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in ("yes", "Yes", "no", "No")]
+        z = logits[ids] - logits[ids].max()
+        p = np.exp(z)
+        return float((p[0] + p[1]) / p.sum())
+    except Exception:  # a model or binding without these: the word alone decides
+        return None
 
 
 def serve(conn: Any, config: dict[str, Any]) -> None:
