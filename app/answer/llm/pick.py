@@ -52,8 +52,13 @@ def local_backend(settings: Settings) -> LocalBackend:
         raise LocalModelUnavailable("The local model is not installed: run make setup-llm")
     try:
         path = resolve_model(settings.local_model_path, settings.local_model_dir)
-        key = (str(path), settings.local_context, settings.local_threads, settings.local_lookup)
-        key += (settings.local_isolate, settings.local_timeout, settings.local_busy_wait)
+        key: tuple[object, ...] = (str(path), settings.local_context, settings.local_threads)
+        key += (
+            settings.local_lookup,
+            settings.local_isolate,
+            settings.local_timeout,
+            settings.local_busy_wait,
+        )
         if key not in _backends:
             backend = LocalBackend(
                 path,
