@@ -117,7 +117,7 @@ class Service:
         if self.deps is None:
             self.deps, self.error = _load(self.settings)
         else:
-            self.deps.retriever.refresh(force=True)
+            self.deps.retriever.refresh(force=True, reopen=False)  # the write went through this process
 
     def ready(self) -> Deps:
         if self.deps is None:
