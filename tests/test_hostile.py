@@ -1,4 +1,4 @@
-"""Hostile files (tests/hostile.py, 45 kinds, each a Hypothesis strategy): each one given to the archive as an
+"""Hostile files (tests/hostile.py, 44 kinds, each a Hypothesis strategy): each one given to the archive as an
 upload (the path every file of `sourced ingest` takes too: load_file, then ingest) over a copy of the seed
 index is indexed correctly (every passage is its document's text at its offsets) or refused with a reason, in
 bounded time and memory, and a refused file leaves the index exactly as it was (the same documents, content
