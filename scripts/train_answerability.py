@@ -236,6 +236,7 @@ def predict(items: list[dict], mean, scale, coef, intercept) -> list[np.ndarray]
 def cross_validate(items: list[dict], news: list[dict], folds: int = 5) -> dict:
     """Leave-articles-out: thresholds chosen on out-of-fold probabilities."""
     articles = sorted({it["article"] for it in items})
+    folds = min(folds, len(articles))  # fitting on a few articles (--articles): one held out at a time
     probs: list[np.ndarray | None] = [None] * len(items)
     for k in range(folds):
         held = set(articles[k::folds])
@@ -354,6 +355,7 @@ def span_model(items: list[dict], news: list[dict], folds: int = 5) -> dict:
     to choose on; their figures are reported."""
     rows, news_rows = span_rows(items), span_rows(news)
     articles = sorted({r["article"] for r in rows})
+    folds = min(folds, len(articles))
     oof = np.zeros(len(rows))
     for k in range(folds):
         held = set(articles[k::folds])
