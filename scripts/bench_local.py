@@ -109,7 +109,7 @@ def local_pass(name: str, rows: list[dict], deps, docs: Path, work: Path) -> dic
         "set": f"{name} ({len(rows)})",
         "extractive": ext,
         "local": loc,
-        "draft_p50_s": pct([t["draft"] for t in times], 0.5),
+        "draft_p50_s": pct([t.get("draft", t.get("total", 0.0)) for t in times], 0.5),
         "checked_p50_s": pct([t["total"] for t in modelled], 0.5),
         "checked_p95_s": pct([t["total"] for t in modelled], 0.95),
         "first_token_p50_s": pct([t["first_token"] for t in modelled], 0.5),
@@ -209,6 +209,7 @@ def main() -> int:
     )
     ap.add_argument("--no-verify", action="store_true")
     ap.add_argument("--no-local", action="store_true")
+    ap.add_argument("--local-sets", default=None, help="sets for local answers (default: --sets)")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--lookup", type=int, default=None, help="prompt-lookup draft tokens (0: off)")
     ap.add_argument("--label", default="run", help="e.g. idle or busy: a section of the JSON")
@@ -244,7 +245,7 @@ def main() -> int:
         deps = load_deps(settings.model_copy(update={"index_dir": index}))
         assert deps.llm is not None and deps.llm.mode == "local", "the local model is not installed"
         deps_by_index[name] = deps
-        if not args.no_local:
+        if not args.no_local and (args.local_sets is None or name.split()[0] in args.local_sets.split(",")):
             r = local_pass(name, load(qs, limit), deps, docs, work)
             print(json.dumps(r), flush=True)
             report["sets"].append(r)
