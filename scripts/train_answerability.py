@@ -448,7 +448,7 @@ def main() -> int:
     rows = questions()[:: args.every]
     if args.articles:
         keep = set(args.articles.split(","))
-        rows = [r for r in rows if any(Path(src).stem in keep for src in r.get("sources", []))]
+        rows = [r for r in rows if re.sub(r"[^a-z0-9]+", "-", r["article"].lower()).strip("-") in keep]
         assert rows, f"no training questions on {sorted(keep)}"
     reader_file = args.reader_dir / "reader.int8.onnx"
     args.work = args.work / f"code-{code_hash()}"
