@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon arch bench-extract eval fuzz bench-local openapi
+.PHONY: setup run test test-fast lint format bench ingest clean train train-answerability check-train lexicon arch bench-extract eval fuzz bench-local openapi soak
 
 setup: $(STAMP)
 
@@ -60,6 +60,11 @@ fuzz: setup
 		nice -n 15 $(BIN)/python -m pytest -q tests/test_fuzz.py
 	SOURCED_SCHEMATHESIS_EXAMPLES=$(FUZZ_SCHEMA_EXAMPLES) SOURCED_FUZZ_REPORT=$(FUZZ_REPORT) \
 		nice -n 15 $(BIN)/python -m pytest -q tests/test_schemathesis.py
+
+# Mixed traffic against a live server for SOAK_MINUTES (scripts/soak.py; its figures in docs/benchmarks.md#soak).
+SOAK_MINUTES ?= 20
+soak: setup
+	nice -n 10 $(BIN)/python scripts/soak.py --minutes $(SOAK_MINUTES) --out /tmp/sourced-soak.json
 
 # docs/openapi.json: the HTTP API's OpenAPI description, from the routes (app/web/schemas.py); a test keeps it current.
 openapi: setup
