@@ -211,6 +211,9 @@ def main() -> int:
     ap.add_argument("--no-local", action="store_true")
     ap.add_argument("--local-sets", default=None, help="sets for local answers (default: --sets)")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument(
+        "--verify-timeout", type=float, default=None, help="seconds per check (default: the setting)"
+    )
     ap.add_argument("--lookup", type=int, default=None, help="prompt-lookup draft tokens (0: off)")
     ap.add_argument("--label", default="run", help="e.g. idle or busy: a section of the JSON")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "sourced-bench-local")
@@ -221,6 +224,8 @@ def main() -> int:
     update: dict = {"answer_mode": "local"}
     if args.threads:
         update["local_threads"] = args.threads
+    if args.verify_timeout is not None:
+        update["verify_timeout"] = args.verify_timeout
     if args.lookup is not None:
         update["local_lookup"] = args.lookup
     settings = Settings().model_copy(update=update)
