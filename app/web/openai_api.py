@@ -27,7 +27,7 @@ from app.core.errors import INTERNAL, SourcedError
 from app.core.settings import Settings
 from app.core.types import Answer
 from app.web.auth import client_of
-from app.web.schemas import SSE, ChatCompletion, ChatRequest, ModelList, json_body, responses
+from app.web.schemas import SSE, SSE_EVENT, ChatCompletion, ChatRequest, ModelList, json_body, responses
 from app.web.schemas import Model as ModelBody
 
 log = logging.getLogger("sourced")
@@ -282,7 +282,7 @@ def build_router(service: Service) -> APIRouter:
         | {
             200: {
                 "model": ChatCompletion,
-                "content": {SSE: {"schema": {"type": "string"}}},
+                "content": {SSE: {"schema": SSE_EVENT}},
                 "description": STREAMED,
             }
         },

@@ -337,6 +337,13 @@ class Health(BaseModel):
 
 REQUEST_MODELS: list[type[BaseModel]] = [AskRequest, FeedbackRequest, ChatRequest, PostedArticle, UploadForm]
 SSE = "text/event-stream"
+# One server-sent event of a streamed completion: its data a JSON chunk (the role, pieces of the checked answer,
+# the last with the citations), an error in OpenAI's shape, or [DONE]; ": checking" comments keep proxies patient.
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {"event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"}},
+    "required": ["data"],
+}
 
 
 def json_body(model: type[BaseModel], *, required: bool = True, extra: dict[str, Any] | None = None) -> dict:
