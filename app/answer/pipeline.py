@@ -552,7 +552,7 @@ def extractive_answer(
         return refusal(query, warnings)
     best = choices[0]
     speaker = speaker_before(query.question, best.sentence, hits)
-    if speaker is not None:  # "Who said …?" and the statement says only "he said": the sentence naming him too
+    if speaker is not None:  # "Who said …?" and the quote says only "he said": add the sentence naming him
         trace.shape = "speaker and statement"
         return sentences_answer(query, [speaker, best.sentence], warnings)
     if asks_for_a_person(query.question) and not _names_someone(best.sentence.text, query.question):
