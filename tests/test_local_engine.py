@@ -296,7 +296,7 @@ def real_deps(deps):
         pytest.skip("the local model is not installed (make setup-llm)")
     from app.answer.pipeline import load_deps
 
-    return load_deps(deps.settings.model_copy(update={"answer_mode": "local"}))
+    return load_deps(deps.settings.model_copy(update={"answer_mode": "local", "verify": "local"}))
 
 
 P95_TARGET = 15.0  # seconds to the checked answer on an idle machine (issue 20)

@@ -286,10 +286,11 @@ class Settings(BaseSettings):
         "for every position and writing was 3.4x slower here, and the prompt cache is off (docs/llm.md).",
     )
     verify: Literal["auto", "off", "local"] = Field(
-        "auto",
+        "off",
         description="The local model's yes/no second opinion on the extractive reader's answer when the reader "
         "is unsure (its probability in verify_low..verify_high): local: on with any engine; auto: on in "
-        "local mode only; off: never.",
+        "local mode only; off (default): never. Off by default: on the news set it cost more right answers "
+        "than it gained refusals (SQuAD: the reverse; docs/llm.md).",
     )
     verify_low: float = Field(0.5, ge=0.0, le=1.0, description="The unsure band's lower end (docs/llm.md).")
     verify_high: float = Field(0.85, ge=0.0, le=1.0, description="The unsure band's upper end (docs/llm.md).")
