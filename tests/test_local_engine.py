@@ -340,8 +340,14 @@ def test_real_model_answers_refuses_and_follows_up(real_deps):
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_real_model_yes_no_check(real_deps):
-    v = real_deps.verifier
-    assert v is not None
+    import os
+
+    from app.answer.llm.verify import Verifier
+
+    assert real_deps.verifier is not None
+    # the judgement, not the timeout: a busy machine's first check (its prompt not yet cached) takes longer
+    v = Verifier(real_deps.settings.model_copy(update={"verify_timeout": 120.0}), real_deps.llm.backend)
+    idle = os.getloadavg()[0] < 0.5
     yes = v.check(
         "How many Turkish soldiers are in Idlib province?",
         "Yusuf Katipoglu told The New Arab that there were currently 25,000 Turkish soldiers in Idlib province.",
@@ -350,6 +356,11 @@ def test_real_model_yes_no_check(real_deps):
         "Who won the 2022 football World Cup?", "Turkey set up four new positions in Idlib province."
     )
     assert (yes.verdict, no.verdict) == (True, False), (yes, no)
+    if idle:
+        again = v.check(
+            "How many Turkish soldiers are in Idlib province?", "Turkey has 25,000 soldiers in Idlib."
+        )
+        assert again.seconds <= 2.0, again  # the target, once the check's own prefix is cached
 
 
 def test_api_and_openai_stream_send_only_the_checked_local_answer(deps):
