@@ -50,7 +50,7 @@ test-fast: setup
 # Generated hostile requests against the app in process (tests/test_fuzz.py): make test runs 100 per route, this
 # FUZZ_EXAMPLES per route (about 3 minutes at the default, docs/benchmarks.md) and writes the cases run and the
 # 5xx seen to FUZZ_REPORT. Then Schemathesis against a live `sourced serve` from docs/openapi.json
-# (tests/test_schemathesis.py): make test runs 25 examples per operation (about 770 cases), this
+# (tests/test_schemathesis.py): make test runs 15 examples per operation (about 500 cases), this
 # FUZZ_SCHEMA_EXAMPLES (over 5,000 cases, about 15 minutes), its figures beside FUZZ_REPORT (.schemathesis.json).
 FUZZ_EXAMPLES ?= 1500
 FUZZ_SCHEMA_EXAMPLES ?= 600

@@ -6,7 +6,7 @@ one and none), /api/feedback, /v1/models, /v1/chat/completions (streamed and not
 Every response must pass Schemathesis's checks: never a 5xx (not_a_server_error), a status, content type and
 headers the schema declares, a body that conforms to the declared response model, auth enforced where the
 schema asks for it, and every request that breaks the schema refused with a 4xx. Seed-fixed (derandomized):
-SOURCED_SCHEMATHESIS_EXAMPLES cases per operation (25 by default; make fuzz raises it). With
+SOURCED_SCHEMATHESIS_EXAMPLES cases per operation (15 by default; make fuzz raises it). With
 SOURCED_FUZZ_REPORT set, the cases run, the 5xx seen and the failed checks per operation are written beside it
 (".schemathesis.json")."""
 
@@ -29,7 +29,7 @@ from tests.livesrv import ServerProcess
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = int(os.environ.get("SOURCED_SCHEMATHESIS_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("SOURCED_SCHEMATHESIS_EXAMPLES", "15"))
 ADMIN = "schemathesis-admin-token"
 TOKENS = (f"Bearer {ADMIN}", None, "Bearer wrong-token")  # in turn: the admin's, none, a wrong one
 CASES: Counter[str] = Counter()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ def test_a_minute_of_mixed_traffic(tmp_path) -> None:
     spec = importlib.util.spec_from_file_location("soak", SCRIPT)
     assert spec and spec.loader
     soak = importlib.util.module_from_spec(spec)
+    sys.modules["soak"] = soak  # its dataclasses look their module up there
     spec.loader.exec_module(soak)
     out = soak.soak(60.0, rate=3.0, workers=4, seed=22, base=tmp_path)
     print(json.dumps({k: v for k, v in out.items() if k not in ("statuses", "check_output")}, indent=1))
