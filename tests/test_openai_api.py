@@ -175,8 +175,16 @@ def test_pieces_rejoin():
 @pytest.fixture(scope="module")
 def llm_app(server, deps):
     """Sourced answering with the LLM engine (the fake OpenAI server), served on loopback; open, and with a key."""
+    # whole passages in the prompt: the scripted replies cite passage numbers ([3]) and test the claim check
+    # and the API's shape, not the compact evidence (tests/test_local_prompt.py)
     s = deps.settings.model_copy(
-        update={"answer_mode": "llm", "openai_base_url": server.url, "llm_timeout": 2.0, "llm_max_retries": 0}
+        update={
+            "answer_mode": "llm",
+            "openai_base_url": server.url,
+            "llm_timeout": 2.0,
+            "llm_max_retries": 0,
+            "evidence_prompt": False,
+        }
     )
     engine_deps = Deps(s, deps.retriever, deps.embedder, LLMEngine(s, deps.embedder))
     open_url = serve_app(create_app(s, engine_deps))
