@@ -86,7 +86,9 @@ def _stamp_for(model: Path, sha256: str) -> dict[str, object]:
 
 def _write_stamp(model: Path, sha256: str) -> None:
     stamp = _stamp_path(model)
-    tmp = stamp.with_name(stamp.name + f".{os.getpid()}.tmp")
+    # unique per thread too: concurrent first uses in one process each re-hash and stamp (one tmp name made
+    # one thread's rename fail when another's had already moved the shared file)
+    tmp = stamp.with_name(stamp.name + f".{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(_stamp_for(model, sha256)))
     os.replace(tmp, stamp)
 
