@@ -95,6 +95,12 @@ def _disk_full(args: tuple[Any, ...], exc: BaseException) -> OSError | None:
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     """fn with an unreachable server's errors raised as StoreUnavailable, and the embedded store's errors on a
     full disk as OSError(ENOSPC) (generators too)."""
+
+    def translated(args: tuple[Any, ...], exc: Exception) -> Exception | None:
+        if unreachable(exc):
+            return StoreUnavailable()
+        return _disk_full(args, exc)
+
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
@@ -102,10 +108,8 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 yield from fn(*args, **kwargs)
             except Exception as exc:
-                if unreachable(exc):
-                    raise StoreUnavailable() from exc
-                if full := _disk_full(args, exc):
-                    raise full from exc
+                if (mapped := translated(args, exc)) is not None:
+                    raise mapped from exc
                 raise
 
         return gen
@@ -115,10 +119,8 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            if unreachable(exc):
-                raise StoreUnavailable() from exc
-            if full := _disk_full(args, exc):
-                raise full from exc
+            if (mapped := translated(args, exc)) is not None:
+                raise mapped from exc
             raise
 
     return call
