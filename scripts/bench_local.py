@@ -1,6 +1,7 @@
 """The local model next to the extractive engine, and the yes/no verifier: the table of issue 20.
 
     python scripts/bench_local.py [--sets news3,squad,dev] [--limit 60] [--verify-limit 300] [--label idle]
+    python scripts/bench_local.py --no-local --verify-timeout 30 --label verifier   # the verifier only
 
 For each set (the news set tests/questions_news3.jsonl on its 12 BBC articles, the first --limit questions of
 the SQuAD 2.0 eval split on its 6 articles, the dev set on the seeds):
@@ -9,11 +10,17 @@ the SQuAD 2.0 eval split on its 6 articles, the dev set on the seeds):
    extractive answer (the draft the chat page shows at once), so both engines are scored on the same
    retrieval, load and moment with the shared scorer. Times: the draft, the model's first token, its checked
    answer; the tokens it read (prompt, of which reused from llama.cpp's state) and wrote.
-2. **The verifier.** For every question the extractive reader answered with a probability (the fast tier's
-   answerability model), the local model's yes/no on its sentence, and its seconds. Refusals gained (an
-   unanswerable question answered, now refused) against true answers lost (a right answer, now refused), for
-   the band of probabilities chosen on the first half of the SQuAD questions, reported on the second half
-   and on the news set (where it was not chosen).
+2. **The verifier.** Its operating point (the band of the reader's probabilities where the model is asked,
+   and the P(yes) bar below which its check refuses) is chosen on **tuning data only** (--tune-sets): the
+   SQuAD 2.0 *training* articles black-death, pharmacy and private-school (../shared/eval/squad2/train.jsonl,
+   on an index of their 3 docs) and the BBC reader set (tests/questions_reader_bbc.jsonl on its 8 articles).
+   There every question the extractive reader answered with a probability is checked, and `choose_band` picks
+   the band and bar (the rule is in its docstring). The chosen band is then **reported** on the report sets
+   (--sets: the whole SQuAD eval split, the held-out news set), which are never tuned on: only questions whose
+   probability falls in the band are checked there (the others cost no model call). Refusals gained (an
+   unanswerable question answered, now refused) against true answers lost (a right answer, now refused), and
+   seconds per check. --band LO,HI,BAR reports a given band instead; --tuning-from LABEL reuses the tuning
+   checks of an earlier run (a section of the JSON).
 
 Writes docs/bench_local.json (with --label, a section of it) and prints Markdown tables. Say what else ran.
 """
@@ -24,6 +31,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,6 +51,9 @@ from scripts.tune_reader import correct  # noqa: E402
 
 COLS = ["answer", "false_refusal", "refuse", "cite", "f1"]
 NEWS3 = ROOT / "tests" / "questions_news3.jsonl"
+# The verifier's tuning data (never the report sets): 3 SQuAD 2.0 training articles, the BBC reader set.
+TUNE_ARTICLES = ["black-death", "pharmacy", "private-school"]
+READER_BBC = ROOT / "tests" / "questions_reader_bbc.jsonl"
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -125,8 +136,12 @@ def local_pass(name: str, rows: list[dict], deps, docs: Path, work: Path) -> dic
     }
 
 
-def verifier_pass(name: str, rows: list[dict], deps, verifier) -> list[dict]:
-    """Per question: the extractive answer, its probability, and (when it answered) the model's yes/no."""
+def verifier_pass(
+    name: str, rows: list[dict], deps, verifier, band: tuple[float, float] | None = None
+) -> list[dict]:
+    """Per question: the extractive answer, its probability, and the model's yes/no on its sentence: for every
+    answer with a probability (band None: tuning), or only those whose probability is in [lo, hi) (band: a
+    report set; the others cost no model call)."""
     out = []
     for i, q in enumerate(rows, 1):
         seen = Trace()
@@ -143,10 +158,12 @@ def verifier_pass(name: str, rows: list[dict], deps, verifier) -> list[dict]:
         }
         if not a.refused and seen.choices and seen.stage == "answerability" and seen.query is not None:
             best = seen.choices[0]
-            s = with_subject(Sentence(best.sentence.hit, best.sentence.start, best.sentence.end))
-            text = s.hit.text[s.start - s.hit.start : s.end - s.hit.start]
-            o = verifier.check(resolved_question(seen.query), text)
-            row.update(prob=round(best.prob, 4), verdict=o.verdict, p_yes=o.p_yes, seconds=o.seconds)
+            row["prob"] = round(best.prob, 4)
+            if band is None or band[0] <= row["prob"] < band[1]:
+                s = with_subject(Sentence(best.sentence.hit, best.sentence.start, best.sentence.end))
+                text = s.hit.text[s.start - s.hit.start : s.end - s.hit.start]
+                o = verifier.check(resolved_question(seen.query), text)
+                row.update(verdict=o.verdict, p_yes=o.p_yes, seconds=o.seconds)
         out.append(row)
         print(
             f"verify {name} {i}/{len(rows)} p={row['prob']} -> {row['verdict']} {row['seconds']}s", flush=True
@@ -178,35 +195,66 @@ def band_effect(rows: list[dict], lo: float, hi: float, bar: float | None = None
     }
 
 
-def choose_band(rows: list[dict]) -> tuple[float, float, float]:
-    """The band of reader probabilities and the P(yes) bar with the most refusals gained net of answers lost
-    (a right answer lost counts 1, a wrong answer to an answerable question 0.5: it becomes a false refusal);
-    ties: the narrower band."""
+def net_gain(e: dict[str, float]) -> float:
+    """The choice rule's score: refusals gained, minus right answers lost, minus half of each wrong answer to an
+    answerable question refused (the wrong answer becomes a false refusal: no right answer is lost)."""
+    wrong_lost = e["answers_lost"] - e["right_answers_lost"]
+    return e["refusals_gained"] - e["right_answers_lost"] - 0.5 * wrong_lost
+
+
+def choose_band(rows: list[dict]) -> tuple[float, float, float] | None:
+    """The band [lo, hi) of reader probabilities and the P(yes) bar with the highest net_gain on these (tuning)
+    rows, every answered row checked; ties: the narrower band, then the lower bar, then the lower band. None
+    when no band gains anything (the verifier should stay off)."""
     grid = [round(x * 0.05, 2) for x in range(0, 21)] + [1.01]
     bars = [round(x * 0.05, 2) for x in range(2, 15)]
-    best, best_key = (0.0, 0.0, 0.5), (0.0, 0.0)
+    best: tuple[float, float, float] | None = None
+    best_key = (0.0, -2.0)
     for bar in bars:
         for lo in grid:
             for hi in grid:
                 if hi <= lo:
                     continue
-                e = band_effect(rows, lo, hi, bar)
-                net = e["refusals_gained"] - e["right_answers_lost"]
-                net -= (e["answers_lost"] - e["right_answers_lost"]) * 0.5
-                key = (net, lo - hi)
-                if key > best_key:
+                key = (net_gain(band_effect(rows, lo, hi, bar)), round(lo - hi, 2))
+                if key[0] > 0 and key > best_key:
                     best, best_key = (lo, hi, bar), key
     return best
 
 
+def squad_train(work: Path, articles: list[str], every: int) -> tuple[list[dict], Path]:
+    """Every `every`-th question of these SQuAD 2.0 training articles (the title as a file stem, as
+    scripts/train_answerability.py --articles matches it) and a folder of their docs only."""
+    keep = set(articles)
+    rows = [
+        json.loads(x) for x in (SQUAD / "train.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()
+    ]
+    rows = [r for r in rows if re.sub(r"[^a-z0-9]+", "-", r["article"].lower()).strip("-") in keep]
+    assert rows, f"no training questions on {articles}"
+    docs = work / ("squad-train-docs-" + "-".join(sorted(articles)))
+    if not docs.exists():
+        docs.mkdir()
+        for a in articles:
+            shutil.copy(SQUAD / "docs" / f"{a}.txt", docs)
+    return rows[::every], docs
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sets", default="news3,squad")
+    ap.add_argument("--sets", default="news3,squad", help="report sets: news3, squad (the eval split), dev")
     ap.add_argument("--limit", type=int, default=60, help="SQuAD questions for local answers (first N)")
     ap.add_argument("--news-limit", type=int, default=90, help="news3 questions for local answers (first N)")
     ap.add_argument(
-        "--verify-limit", type=int, default=300, help="SQuAD questions for the verifier (first N)"
+        "--verify-limit", type=int, default=300, help="SQuAD eval questions for the verifier (first N)"
     )
+    ap.add_argument(
+        "--tune-sets", default="squad-train,reader-bbc", help="the verifier's tuning data (never report sets)"
+    )
+    ap.add_argument("--tune-articles", default=",".join(TUNE_ARTICLES), help="SQuAD training articles")
+    ap.add_argument("--tune-every", type=int, default=1, help="every N-th question of the training articles")
+    ap.add_argument(
+        "--tuning-from", default=None, help="reuse the tuning checks of this label in --out, or of this file"
+    )
+    ap.add_argument("--band", default=None, help="LO,HI,BAR: report this band instead of choosing one")
     ap.add_argument("--no-verify", action="store_true")
     ap.add_argument("--no-local", action="store_true")
     ap.add_argument("--local-sets", default=None, help="sets for local answers (default: --sets)")
@@ -229,81 +277,122 @@ def main() -> int:
     if args.lookup is not None:
         update["local_lookup"] = args.lookup
     settings = Settings().model_copy(update=update)
-    sets = []
-    if "news3" in args.sets:
-        docs = bbc_folder(ROOT / "tests" / "questions_news3.files")
-        sets.append(("news3", NEWS3, build(work / "news3-index", [docs]), docs, args.news_limit))
-    if "squad" in args.sets:
-        docs = squad_eval_docs(work)
-        sets.append(
-            ("squad2 eval", SQUAD / "eval.jsonl", build(work / "squad-index", [docs]), docs, args.limit)
-        )
-    if "dev" in args.sets:
-        seeds = ROOT / "seeds"
-        sets.append(
-            ("dev", SHARED / "eval" / "dev.jsonl", build(work / "seeds-index", [seeds]), seeds, 10**6)
-        )
-    load_avg = os.getloadavg()
-    report: dict = {"label": args.label, "loadavg_at_start": [round(x, 2) for x in load_avg], "sets": []}
-    deps_by_index = {}
-    for name, qs, index, docs, limit in sets:
-        deps = load_deps(settings.model_copy(update={"index_dir": index}))
-        assert deps.llm is not None and deps.llm.mode == "local", "the local model is not installed"
-        deps_by_index[name] = deps
-        if not args.no_local and (args.local_sets is None or name.split()[0] in args.local_sets.split(",")):
-            r = local_pass(name, load(qs, limit), deps, docs, work)
-            print(json.dumps(r), flush=True)
-            report["sets"].append(r)
-    if not args.no_verify:
-        verify = {}
-        for name, qs, index, _docs, _ in sets:
-            deps = deps_by_index[name]
-            extractive = load_deps(
-                settings.model_copy(
-                    update={"index_dir": index, "answer_mode": "extractive", "verify": "off"}
-                ),
-            )
-            verifier = deps.verifier
-            assert verifier is not None
-            n = args.verify_limit if name.startswith("squad") else 10**6
-            verify[name] = verifier_pass(name, load(qs, n), extractive, verifier)
-        squad = verify.get("squad2 eval", [])
-        half = len(squad) // 2
-        if squad:
-            lo, hi, bar = choose_band(squad[:half])
-        else:
-            lo, hi, bar = settings.verify_low, settings.verify_high, settings.verify_yes_bar
-        secs = [r["seconds"] for rows in verify.values() for r in rows if r["seconds"] is not None]
-        report["verifier"] = {
-            "band_chosen_on": f"squad2 eval, first {half}",
-            "band": [lo, hi],
-            "yes_bar": bar,
-            "seconds_p50": pct(secs, 0.5),
-            "seconds_p95": pct(secs, 0.95),
-            "checks": len(secs),
-            "effects": {
-                **({"squad2 eval, second half": band_effect(squad[half:], lo, hi, bar)} if squad else {}),
-                **{k: band_effect(v, lo, hi, bar) for k, v in verify.items() if k != "squad2 eval"},
-                **(
-                    {"squad2 eval, all (band chosen on half)": band_effect(squad, lo, hi, bar)}
-                    if squad
-                    else {}
-                ),
-                **{
-                    f"{k}, every answer, the reply decides": band_effect(v, 0.0, 1.01)
-                    for k, v in verify.items()
-                },
-            },
-            "rows": verify,
-        }
-    report["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     if not isinstance(old, dict):
         old = {}
+    sets = []
+    if "news3" in args.sets:
+        docs = bbc_folder(ROOT / "tests" / "questions_news3.files")
+        sets.append(("news3", load(NEWS3, 10**6), build(work / "news3-index", [docs]), docs, args.news_limit))
+    if "squad" in args.sets:
+        docs = squad_eval_docs(work)
+        index = build(work / "squad-index", [docs])
+        sets.append(("squad2 eval", load(SQUAD / "eval.jsonl", 10**6), index, docs, args.limit))
+    if "dev" in args.sets:
+        seeds = ROOT / "seeds"
+        dev = load(SHARED / "eval" / "dev.jsonl", 10**6)
+        sets.append(("dev", dev, build(work / "seeds-index", [seeds]), seeds, 10**6))
+    load_avg = os.getloadavg()
+    report: dict = {"label": args.label, "loadavg_at_start": [round(x, 2) for x in load_avg], "sets": []}
+    git = ["git", "-C", str(ROOT)]
+    report["commit"] = subprocess.run(
+        [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    report["uncommitted"] = subprocess.run(
+        [*git, "status", "--short", "app", "models"], capture_output=True, text=True
+    ).stdout.split("\n")[:20]
+    for name, rows, index, docs, limit in sets:
+        if not args.no_local and (args.local_sets is None or name.split()[0] in args.local_sets.split(",")):
+            deps = local_deps(settings, index)
+            r = local_pass(name, rows[:limit], deps, docs, work)
+            print(json.dumps(r), flush=True)
+            report["sets"].append(r)
+    if not args.no_verify:
+        report["verifier"] = verifier_report(args, settings, work, sets, old)
+    report["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     old[args.label] = report
     args.out.write_text(json.dumps(old, indent=1) + "\n", encoding="utf-8")
     print_tables(report)
     return 0
+
+
+def local_deps(settings: Settings, index: Path):
+    deps = load_deps(settings.model_copy(update={"index_dir": index}))
+    assert deps.llm is not None and deps.llm.mode == "local", "the local model is not installed"
+    return deps
+
+
+def verifier_report(args, settings: Settings, work: Path, sets: list, old: dict) -> dict:
+    """Choose the band on the tuning sets (or take --band), then check the report sets inside it only."""
+
+    def pass_on(name: str, rows: list[dict], index: Path, band: tuple[float, float] | None) -> list[dict]:
+        verifier = local_deps(settings.model_copy(update={"verify": "local"}), index).verifier
+        assert verifier is not None
+        extractive = load_deps(
+            settings.model_copy(update={"index_dir": index, "answer_mode": "extractive", "verify": "off"})
+        )
+        return verifier_pass(name, rows, extractive, verifier, band)
+
+    tuning: dict[str, list[dict]] = {}
+    if args.tuning_from and Path(args.tuning_from).is_file():
+        tuning = json.loads(Path(args.tuning_from).read_text(encoding="utf-8"))
+    elif args.tuning_from:
+        tuning = old[args.tuning_from]["verifier"]["tuning_rows"]
+    elif args.band is None:
+        for t in args.tune_sets.split(","):
+            if t == "squad-train":
+                rows, docs = squad_train(work, args.tune_articles.split(","), args.tune_every)
+                index = build(work / f"{docs.name}-index", [docs])
+                tuning[f"squad2 train ({args.tune_articles})"] = pass_on("squad-train", rows, index, None)
+            elif t == "reader-bbc":
+                docs = bbc_folder(READER_BBC.with_suffix(".files"))
+                index = build(work / "reader-bbc-index", [docs])
+                tuning["reader set (BBC)"] = pass_on("reader-bbc", load(READER_BBC, 10**6), index, None)
+        saved = work / f"tuning-{args.label}.json"  # a later run can take it (--tuning-from this file)
+        saved.write_text(json.dumps(tuning), encoding="utf-8")
+    pooled = [r for rows in tuning.values() for r in rows]
+    if args.band:
+        lo, hi, bar = (float(x) for x in args.band.split(","))
+        chosen_on = "given (--band)"
+    else:
+        choice = choose_band(pooled)
+        lo, hi, bar = choice if choice is not None else (0.0, 0.0, 0.5)
+        chosen_on = " + ".join(f"{k} ({len(v)})" for k, v in tuning.items())
+    reported: dict[str, list[dict]] = {}
+    for name, rows, index, _docs, _limit in sets:
+        n = args.verify_limit if name.startswith("squad") else 10**6
+        reported[name] = pass_on(name, rows[:n], index, (lo, hi))
+
+    def secs(rowsets) -> list[float]:
+        return [r["seconds"] for rows in rowsets for r in rows if r["seconds"] is not None]
+
+    def effect(rows: list[dict], lo: float, hi: float, bar: float | None) -> dict[str, float]:
+        """band_effect, with the seconds of the checks the band asks for."""
+        t = [r["seconds"] for r in rows if r["prob"] is not None and lo <= r["prob"] < hi and r["seconds"]]
+        return {**band_effect(rows, lo, hi, bar), "seconds_p50": pct(t, 0.5), "seconds_p95": pct(t, 0.95)}
+
+    effects = {f"tuning: {k} ({len(v)})": effect(v, lo, hi, bar) for k, v in tuning.items()}
+    if len(tuning) > 1:
+        effects[f"tuning: pooled ({len(pooled)})"] = effect(pooled, lo, hi, bar)
+    if tuning:
+        effects["tuning: pooled, the old band 0.5-0.85 / 0.4"] = effect(pooled, 0.5, 0.85, 0.4)
+    for k, v in tuning.items():
+        effects[f"tuning: {k}, every answer, the reply decides"] = effect(v, 0.0, 1.01, None)
+    effects.update({f"report: {k} ({len(v)})": effect(v, lo, hi, bar) for k, v in reported.items()})
+    return {
+        "band_chosen_on": chosen_on,
+        "rule": "max net_gain: refusals gained - right answers lost - 0.5 x wrong answers lost; ties narrower",
+        "band": [lo, hi],
+        "yes_bar": bar,
+        "verify_timeout": settings.verify_timeout,
+        "seconds_p50": pct(secs(reported.values()), 0.5),
+        "seconds_p95": pct(secs(reported.values()), 0.95),
+        "checks": len(secs(reported.values())),
+        "tuning_checks": len(secs(tuning.values())),
+        "effects": effects,
+        "tuning_rows": tuning,
+        "rows": reported,
+    }
 
 
 def print_tables(report: dict) -> None:
@@ -344,13 +433,15 @@ def print_tables(report: dict) -> None:
             f"{v['seconds_p50']} s p50, {v['seconds_p95']} s p95\n"
         )
         print(
-            "| set | asked | said no | refusals gained | answers lost | of them right | unanswerable answered before |"
+            "| set | checks (in band) | said no | refusals gained | answers lost | of them right "
+            "| unanswerable answered before | s per check p50 / p95 |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for k, e in v["effects"].items():
             print(
                 f"| {k} | {e['asked']} | {e['said_no']} | {e['refusals_gained']} | {e['answers_lost']} | "
-                f"{e['right_answers_lost']} | {e['unanswerable_answered']} / {e['unanswerable']} |"
+                f"{e['right_answers_lost']} | {e['unanswerable_answered']} / {e['unanswerable']} | "
+                f"{e['seconds_p50']} / {e['seconds_p95']} |"
             )
 
 
