@@ -15,7 +15,7 @@ from app.answer.question.analysis import analyse_question, resolve_pronoun
 from app.answer.question.kinds import SHORT_KINDS, asks_for_one, question_kind
 from app.answer.reader.answerability import AnswerabilityModel, Candidate, span_features
 from app.answer.reader.extractive import Scored
-from app.answer.reader.spans import far_from_focus, heuristic_span
+from app.answer.reader.spans import far_from_focus, heuristic_span, name_end
 from app.answer.reader.weights import WEIGHTS, Weights
 from app.core.types import Hit, Query
 from app.text.words import terms
@@ -210,8 +210,8 @@ def crisp(span: str, question: str) -> bool:
 def _choice(s: Scored, c: Candidate, prob: float, sp: SpanLike | None) -> Choice:
     """The sentence with its short answer: the reader's span when given, else the phrase of the asked-for kind
     (a number, a date) closest to the question's words."""
-    if sp is not None:
-        start, end = s.hit.start + sp.start, s.hit.start + sp.end
+    if sp is not None:  # a name is not cut at its particle ("Fath" | "al-Mobin")
+        start, end = s.hit.start + sp.start, min(s.end, s.hit.start + name_end(s.hit.text, sp.start, sp.end))
     elif s.pinpoint and (found := heuristic_span(s.text, c.info)) is not None:
         start, end = s.start + found[0], s.start + found[1]
     else:

@@ -21,6 +21,7 @@ from app.answer.question.kinds import asks_for_a_person
 from app.answer.reader.choose import SpanLike, SpanReader, passages_to_read
 from app.answer.reader.extractive import Scored, dated
 from app.answer.reader.signals import antonym_clash, negation_mismatch, numbers_missing
+from app.answer.reader.spans import name_end
 from app.core.types import Hit, Query
 from app.text.sentences import split_sentences
 from app.text.words import terms
@@ -140,6 +141,7 @@ def whole_phrase(text: str, start: int, end: int) -> tuple[int, int]:
         start -= 1
     while end < len(text) and text[end - 1].isalnum() and (text[end].isalnum() or text[end] in "%"):
         end += 1
+    end = name_end(text, start, end)  # nor a name cut at its particle
     span = text[start:end]
     for o, c in _OPEN_CLOSE.items():
         opened = span.count(o) - (span.count(c) if o != c else 0) if o != c else span.count(o) % 2
