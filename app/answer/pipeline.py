@@ -400,7 +400,7 @@ def local_answer(
 
 def evidence_of(query: Query, hits: list[Hit], deps: Deps) -> list[Hit]:
     """The compact evidence for a model from these passages: the extractive reader reads them first."""
-    seen = Trace()
+    seen = Trace(query=query)
     a = extractive_answer(query, hits, deps, trace=seen)
     return evidence_from(a, seen, hits, deps)
 
@@ -416,6 +416,12 @@ def evidence_from(extractive: Answer, seen: Trace, hits: list[Hit], deps: Deps) 
         h = next((h for h in read if h.source == c.source and h.start <= c.start < h.end), None)
         if h is not None:
             ordered.append(sentence_at(h, c.start, c.end))
+    if seen.choices and seen.query is not None:
+        # "Who said …?" and the best sentence says only "he said": the sentence naming the speaker before it,
+        # also when the draft cites neither (refused by the yes/no check), so the model can name the speaker
+        speaker = speaker_before(seen.query.question, seen.choices[0].sentence, read)
+        if speaker is not None:
+            ordered.append(Sentence(speaker.hit, speaker.start, speaker.end))
     ordered += [Sentence(ch.sentence.hit, ch.sentence.start, ch.sentence.end) for ch in seen.choices]
     ordered += [Sentence(x.hit, x.start, x.end) for x in seen.sentences if not x.vetoed]
     if not ordered:  # nothing scored (an empty reader): the passages' first sentences
