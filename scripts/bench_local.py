@@ -163,7 +163,7 @@ def verifier_pass(
                 s = with_subject(Sentence(best.sentence.hit, best.sentence.start, best.sentence.end))
                 text = s.hit.text[s.start - s.hit.start : s.end - s.hit.start]
                 o = verifier.check(resolved_question(seen.query), text)
-                row.update(verdict=o.verdict, p_yes=o.p_yes, seconds=o.seconds)
+                row.update(verdict=o.verdict, reply=o.reply, p_yes=o.p_yes, seconds=o.seconds)
         out.append(row)
         print(
             f"verify {name} {i}/{len(rows)} p={row['prob']} -> {row['verdict']} {row['seconds']}s", flush=True
@@ -172,8 +172,11 @@ def verifier_pass(
 
 
 def says_no(r: dict, bar: float | None) -> bool:
+    """P(yes) below the bar; with no bar, the model's one-token reply (the verdict where it was not kept)."""
     if bar is not None and r["p_yes"] is not None:
         return r["p_yes"] < bar
+    if r.get("reply"):
+        return r["reply"].strip().lower() == "no"
     return r["verdict"] is False
 
 
@@ -192,6 +195,8 @@ def band_effect(rows: list[dict], lo: float, hi: float, bar: float | None = None
         "right_answers_lost": sum(r["right"] for r in no),
         "unanswerable": len(unans),
         "unanswerable_answered": sum(not r["refused"] for r in unans),
+        "answerable": len(rows) - len(unans),
+        "right": sum(r["right"] for r in rows),
     }
 
 
@@ -255,6 +260,9 @@ def main() -> int:
         "--tuning-from", default=None, help="reuse the tuning checks of this label in --out, or of this file"
     )
     ap.add_argument("--band", default=None, help="LO,HI,BAR: report this band instead of choosing one")
+    ap.add_argument(
+        "--recompute", default=None, help="LABEL: the verifier's tables again from that saved run (no model)"
+    )
     ap.add_argument("--no-verify", action="store_true")
     ap.add_argument("--no-local", action="store_true")
     ap.add_argument("--local-sets", default=None, help="sets for local answers (default: --sets)")
@@ -280,6 +288,15 @@ def main() -> int:
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     if not isinstance(old, dict):
         old = {}
+    if args.recompute:
+        v = old[args.recompute]["verifier"]
+        chosen = (*v["band"], v["yes_bar"])
+        old[args.recompute]["verifier"] = summarise(
+            v["tuning_rows"], v["rows"], chosen, v["band_chosen_on"], v["verify_timeout"]
+        )
+        args.out.write_text(json.dumps(old, indent=1) + "\n", encoding="utf-8")
+        print_tables(old[args.recompute])
+        return 0
     sets = []
     if "news3" in args.sets:
         docs = bbc_folder(ROOT / "tests" / "questions_news3.files")
@@ -363,28 +380,50 @@ def verifier_report(args, settings: Settings, work: Path, sets: list, old: dict)
         n = args.verify_limit if name.startswith("squad") else 10**6
         reported[name] = pass_on(name, rows[:n], index, (lo, hi))
 
-    def secs(rowsets) -> list[float]:
-        return [r["seconds"] for rows in rowsets for r in rows if r["seconds"] is not None]
+    return summarise(tuning, reported, (lo, hi, bar), chosen_on, settings.verify_timeout)
 
-    def effect(rows: list[dict], lo: float, hi: float, bar: float | None) -> dict[str, float]:
-        """band_effect, with the seconds of the checks the band asks for."""
-        t = [r["seconds"] for r in rows if r["prob"] is not None and lo <= r["prob"] < hi and r["seconds"]]
-        return {**band_effect(rows, lo, hi, bar), "seconds_p50": pct(t, 0.5), "seconds_p95": pct(t, 0.95)}
 
+def secs(rowsets) -> list[float]:
+    return [r["seconds"] for rows in rowsets for r in rows if r["seconds"] is not None]
+
+
+def effect(rows: list[dict], lo: float, hi: float, bar: float | None) -> dict[str, float]:
+    """band_effect, with the choice rule's net gain and the seconds of the checks the band asks for."""
+    t = [r["seconds"] for r in rows if r["prob"] is not None and lo <= r["prob"] < hi and r["seconds"]]
+    e = band_effect(rows, lo, hi, bar)
+    return {**e, "net": net_gain(e), "seconds_p50": pct(t, 0.5), "seconds_p95": pct(t, 0.95)}
+
+
+def summarise(
+    tuning: dict[str, list[dict]],
+    reported: dict[str, list[dict]],
+    chosen: tuple[float, float, float],
+    chosen_on: str,
+    timeout: float,
+) -> dict:
+    """The verifier's section of the JSON: the band, its effect on the tuning and the report sets, the rows."""
+    lo, hi, bar = chosen
+    pooled = [r for rows in tuning.values() for r in rows]
     effects = {f"tuning: {k} ({len(v)})": effect(v, lo, hi, bar) for k, v in tuning.items()}
     if len(tuning) > 1:
         effects[f"tuning: pooled ({len(pooled)})"] = effect(pooled, lo, hi, bar)
     if tuning:
         effects["tuning: pooled, the old band 0.5-0.85 / 0.4"] = effect(pooled, 0.5, 0.85, 0.4)
-    for k, v in tuning.items():
-        effects[f"tuning: {k}, every answer, the reply decides"] = effect(v, 0.0, 1.01, None)
+        effects[f"tuning: pooled, every answer checked (bar {bar})"] = effect(pooled, 0.0, 1.01, bar)
     effects.update({f"report: {k} ({len(v)})": effect(v, lo, hi, bar) for k, v in reported.items()})
+    if lo <= 0.5 and hi >= 0.85:  # the old band inside the checked one: its effect, for comparison only
+        effects.update(
+            {
+                f"report: {k}, the old band 0.5-0.85 / 0.4": effect(v, 0.5, 0.85, 0.4)
+                for k, v in reported.items()
+            }
+        )
     return {
         "band_chosen_on": chosen_on,
         "rule": "max net_gain: refusals gained - right answers lost - 0.5 x wrong answers lost; ties narrower",
         "band": [lo, hi],
         "yes_bar": bar,
-        "verify_timeout": settings.verify_timeout,
+        "verify_timeout": timeout,
         "seconds_p50": pct(secs(reported.values()), 0.5),
         "seconds_p95": pct(secs(reported.values()), 0.95),
         "checks": len(secs(reported.values())),
@@ -433,15 +472,17 @@ def print_tables(report: dict) -> None:
             f"{v['seconds_p50']} s p50, {v['seconds_p95']} s p95\n"
         )
         print(
-            "| set | checks (in band) | said no | refusals gained | answers lost | of them right "
-            "| unanswerable answered before | s per check p50 / p95 |"
+            "| set | checks (in band) | said no | refusals gained | answers lost (of them right) | net "
+            "| unanswerable answered: before -> after | right answers: before -> after | s per check p50 / p95 |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for k, e in v["effects"].items():
+            un, right = e["unanswerable_answered"], e.get("right", 0)
             print(
-                f"| {k} | {e['asked']} | {e['said_no']} | {e['refusals_gained']} | {e['answers_lost']} | "
-                f"{e['right_answers_lost']} | {e['unanswerable_answered']} / {e['unanswerable']} | "
-                f"{e['seconds_p50']} / {e['seconds_p95']} |"
+                f"| {k} | {e['asked']} | {e['said_no']} | {e['refusals_gained']} | {e['answers_lost']} "
+                f"({e['right_answers_lost']}) | {e.get('net', '')} | {un} -> {un - e['refusals_gained']} of "
+                f"{e['unanswerable']} | {right} -> {right - e['right_answers_lost']} of {e.get('answerable', '')} "
+                f"| {e['seconds_p50']} / {e['seconds_p95']} |"
             )
 
 
