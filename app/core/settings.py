@@ -267,10 +267,11 @@ class Settings(BaseSettings):
         "false: whole passages, as before (docs/llm.md).",
     )
     evidence_tokens: int = Field(
-        220,
+        120,
         ge=40,
-        description="Most tokens of evidence text in a model's prompt (chosen on 2 cores: reading the prompt is "
-        "most of a local answer's time; docs/llm.md).",
+        description="Most tokens of evidence text in a model's prompt (chosen on 2 cores, on SQuAD training "
+        "questions: reading the prompt is most of a local answer's time; 120 against 220 was faster with fewer "
+        "false refusals; docs/llm.md).",
     )
     evidence_sentences: int = Field(5, ge=1, description="Most pieces of evidence in a model's prompt.")
     local_isolate: bool = Field(
