@@ -12,34 +12,7 @@ from app.answer.reader.extractive import Scored
 from app.answer.shapes.compose import refusal
 from app.core.settings import Settings
 from app.core.types import Hit, Query
-
-ARTICLE = (
-    "Yusuf Katipoglu, a party member, told reporters that 25,000 soldiers were in the province. "
-    "Russia has suffered defeats in Libya. "
-    "But Turkey is ready for all possibilities, he said. "
-    "Rebels would launch a counter-offensive."
-)
-
-
-def passage(start: int, end: int) -> Hit:
-    text = ARTICLE[start:end]
-    return Hit(
-        id=f"a.txt:{start}",
-        text=text,
-        source="a.txt",
-        title="T",
-        publisher=None,
-        published=None,
-        start=start,
-        end=start + len(text),
-        score=1.0,
-        dense=0.5,
-    )
-
-
-def statement(h: Hit) -> Scored:
-    s, e = ARTICLE.index("But Turkey"), ARTICLE.index("Rebels") - 1
-    return Scored(h, s, e, ARTICLE[s:e], 1.0, True, 2)
+from tests.test_speaker import ARTICLE, passage, statement  # the same article and passages
 
 
 def deps() -> SimpleNamespace:
