@@ -271,6 +271,9 @@ def main() -> int:
         "--verify-timeout", type=float, default=None, help="seconds per check (default: the setting)"
     )
     ap.add_argument("--lookup", type=int, default=None, help="prompt-lookup draft tokens (0: off)")
+    ap.add_argument(
+        "--evidence-tokens", type=int, default=None, help="the evidence budget (settings default)"
+    )
     ap.add_argument("--label", default="run", help="e.g. idle or busy: a section of the JSON")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "sourced-bench-local")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "bench_local.json")
@@ -284,6 +287,8 @@ def main() -> int:
         update["verify_timeout"] = args.verify_timeout
     if args.lookup is not None:
         update["local_lookup"] = args.lookup
+    if args.evidence_tokens is not None:
+        update["evidence_tokens"] = args.evidence_tokens
     settings = Settings().model_copy(update=update)
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     if not isinstance(old, dict):
@@ -301,10 +306,14 @@ def main() -> int:
     if "news3" in args.sets:
         docs = bbc_folder(ROOT / "tests" / "questions_news3.files")
         sets.append(("news3", load(NEWS3, 10**6), build(work / "news3-index", [docs]), docs, args.news_limit))
-    if "squad" in args.sets:
+    if "squad" in args.sets.replace("squad-train", ""):
         docs = squad_eval_docs(work)
         index = build(work / "squad-index", [docs])
         sets.append(("squad2 eval", load(SQUAD / "eval.jsonl", 10**6), index, docs, args.limit))
+    if "squad-train" in args.sets:  # tuning data: choices such as the evidence budget are made here
+        rows, docs = squad_train(work, args.tune_articles.split(","), args.tune_every)
+        name = f"squad2 train ({args.tune_articles}, every {args.tune_every})"
+        sets.append((name, rows, build(Path(str(docs) + "-index"), [docs]), docs, 10**6))
     if "dev" in args.sets:
         seeds = ROOT / "seeds"
         dev = load(SHARED / "eval" / "dev.jsonl", 10**6)
