@@ -110,7 +110,7 @@ def local_pass(name: str, rows: list[dict], deps, docs: Path, work: Path) -> dic
         print(
             f"{name} {i}/{len(rows)} {f.mode} refused={f.refused} {t.get('total', 0):.1f}s "
             f"{backend.last.get('prompt_tokens', '-')}/{backend.last.get('reused', '-')} in, "
-            f"{backend.last.get('completion_tokens', '-')} out",
+            f"{backend.last.get('completion_tokens', '-')} out, threads {backend.last.get('threads', '-')}",
             flush=True,
         )
     ext = score(rows, drafts, docs, work, f"{name}-extractive")

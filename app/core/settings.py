@@ -229,6 +229,13 @@ class Settings(BaseSettings):
         description="llama.cpp threads. On 2 cores, 2 threads fell to 0.5 tokens/s while another process "
         "was busy; 1 thread held its speed (docs/llm.md).",
     )
+    local_threads_idle: int = Field(
+        2,
+        ge=0,
+        description="llama.cpp threads while the other processes use less than a third of a core (checked before "
+        "each step, app/answer/llm/threads.py); else local_threads. 2 on 2 cores halved an idle machine's "
+        "answer time; 0 or local_threads: always local_threads (docs/llm.md).",
+    )
     local_max_tokens: int = Field(
         60, description="Most tokens the local model writes per answer (it also stops at a blank line)."
     )

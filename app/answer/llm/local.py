@@ -53,6 +53,7 @@ def load_model(
     n_threads_batch: int,
     ram_cache_bytes: int,
     lookup: int = 0,
+    threads_idle: int = 0,
 ) -> Any:
     """The process-wide llama_cpp.Llama for these parameters, loaded on first use (in this process)."""
     key = (
@@ -63,6 +64,7 @@ def load_model(
         n_threads_batch,
         ram_cache_bytes,
         lookup,
+        threads_idle,
     )
     with _load_lock:
         if key in _models:
@@ -78,7 +80,9 @@ def load_model(
 
 
 def _config(key: tuple[Any, ...]) -> dict[str, Any]:
-    names = ("model_path", "n_ctx", "n_threads", "n_batch", "n_threads_batch", "ram_cache_bytes", "lookup")
+    names = (
+        "model_path", "n_ctx", "n_threads", "n_batch", "n_threads_batch", "ram_cache_bytes", "lookup", "threads_idle",
+    )  # fmt: skip
     return dict(zip(names, key, strict=True))
 
 
@@ -105,6 +109,7 @@ class LocalBackend:
         timeout: float | None = None,
         stop: tuple[str, ...] = DEFAULT_STOP,
         lookup: int = 0,
+        threads_idle: int = 0,
         isolate: bool = False,
         worker: WorkerClient | None = None,
     ) -> None:
@@ -115,6 +120,7 @@ class LocalBackend:
         self.busy, self.busy_wait, self.lock_wait = busy, busy_wait, lock_wait
         self.timeout = timeout  # seconds for one whole generation, waiting included; None: no limit
         self.stop, self.lookup = stop, lookup
+        self.threads_idle = threads_idle  # threads while no other process is busy (app/answer/llm/threads.py)
         # isolate: llama.cpp runs in a worker process (app/answer/llm/worker.py), so a crash of the model
         # is an LLMFault here, never the end of the server
         self.worker = worker or (WorkerClient(_config(self._key())) if isolate else None)
@@ -129,6 +135,7 @@ class LocalBackend:
             self.n_threads_batch,
             self.ram_cache_bytes,
             self.lookup,
+            self.threads_idle,
         )
 
     def load(self) -> Any:

@@ -54,6 +54,7 @@ def local_backend(settings: Settings) -> LocalBackend:
         path = resolve_model(settings.local_model_path, settings.local_model_dir)
         key: tuple[object, ...] = (str(path), settings.local_context, settings.local_threads)
         key += (
+            settings.local_threads_idle,
             settings.local_lookup,
             settings.local_isolate,
             settings.local_timeout,
@@ -68,6 +69,7 @@ def local_backend(settings: Settings) -> LocalBackend:
                 busy_wait=settings.local_busy_wait,
                 timeout=settings.local_timeout,
                 lookup=settings.local_lookup,
+                threads_idle=settings.local_threads_idle,
                 isolate=settings.local_isolate,
             )
             backend.load()  # at start-up, not on the first question

@@ -37,6 +37,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from app.answer.llm.engine import LLMFault
+from app.answer.llm.threads import Threads
 
 log = logging.getLogger("sourced")
 Event = tuple[str, Any]
@@ -73,7 +74,22 @@ def open_model(config: dict[str, Any]) -> Any:
             llm.set_cache(sized_ram_cache(llama_cpp, config["ram_cache_bytes"]))
     except Exception as e:  # llama_cpp raises ValueError for an unloadable file
         raise LLMFault(f"local model failed to load: {type(e).__name__}") from None
+    llm.sourced_threads = Threads(config["n_threads"], int(config.get("threads_idle") or 0))  # type: ignore[attr-defined]
     return llm
+
+
+def set_threads(llm: Any) -> None:
+    """Before a llama.cpp step: the thread count its Threads chooses now (applied only when it changes)."""
+    threads: Threads | None = getattr(llm, "sourced_threads", None)
+    ctx = getattr(getattr(llm, "_ctx", None), "ctx", None)
+    if threads is None or ctx is None:
+        return  # a scripted model in tests, or a Llama without its context
+    before = threads.current
+    n = threads.choose()
+    if n != before:
+        import llama_cpp
+
+        llama_cpp.llama_set_n_threads(ctx, n, n)
 
 
 def state_bytes(state: Any) -> int:
@@ -114,11 +130,17 @@ def run_request(
     """
     start = time.perf_counter()
     evals: list[tuple[int, int]] = []  # (tokens in the state before, tokens evaluated) per eval call
+    used: set[int] = set()  # llama.cpp thread counts this request ran with
+    threads: Threads | None = getattr(llm, "sourced_threads", None)
+    if threads is not None:
+        threads.restart()
     real_eval = getattr(llm, "eval", None)
     if real_eval is not None:
 
         def counting_eval(tokens: Any) -> None:
             evals.append((int(getattr(llm, "n_tokens", 0)), len(tokens)))
+            set_threads(llm)
+            used.add(threads.current if threads is not None else 0)
             real_eval(tokens)
 
         llm.eval = counting_eval
@@ -166,6 +188,7 @@ def run_request(
             "total_s": round(time.perf_counter() - start, 3),
             "finish": finish,
             "p_yes": p_yes,
+            "threads": sorted(used),
         },
     )
 
