@@ -42,3 +42,11 @@ def test_name_end_only_widens_within_the_text(text: str, data: st.DataObject) ->
     got = name_end(text, start, end)
     assert end <= got <= len(text)
     assert "." not in text[end:got]
+
+
+def test_a_hyphenated_word_also_gives_its_parts() -> None:
+    from app.text.words import terms
+
+    got = terms("Istanbul-based leader Hadi al-Bahri")
+    assert {"istanbul", "base", "bahri"} <= set(got) and "istanbul-bas" in got
+    assert "al" not in got  # a two-letter part (the al- of a name) is no term of its own

@@ -72,6 +72,9 @@ def normalise(word: str) -> str:
     return w.strip("'-").replace("'", "")
 
 
+MIN_PART = 3  # parts of a hyphenated word kept as terms of their own (not the al- of al-Assad)
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content terms of a text (stopwords dropped), as used by BM25 and answer scoring."""
     out = []
@@ -79,6 +82,12 @@ def terms(text: str) -> list[str]:
         w = normalise(m.group(0))
         if w and w not in STOPWORDS:
             out.append(_DEMONYMS.get(w) or stem(w))
+            if "-" in w and not w[:1].isdigit():  # "Istanbul-based": also istanbul, base (a question's words)
+                out += [
+                    _DEMONYMS.get(x) or stem(x)
+                    for x in w.split("-")
+                    if len(x) >= MIN_PART and x not in STOPWORDS
+                ]
     return out
 
 
