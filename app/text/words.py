@@ -81,14 +81,15 @@ def terms(text: str) -> list[str]:
     for m in _WORD.finditer(text):
         w = normalise(m.group(0))
         if w and w not in STOPWORDS:
-            out.append(_DEMONYMS.get(w) or stem(w))
+            out.append(_term(w))
             if "-" in w and not w[:1].isdigit():  # "Istanbul-based": also istanbul, base (a question's words)
-                out += [
-                    _DEMONYMS.get(x) or stem(x)
-                    for x in w.split("-")
-                    if len(x) >= MIN_PART and x not in STOPWORDS
-                ]
+                out += [_term(x) for x in w.split("-") if len(x) >= MIN_PART and x not in STOPWORDS]
     return out
+
+
+def _term(word: str) -> str:
+    """A normalised word as a term: its country for a demonym, else its stem."""
+    return _DEMONYMS.get(word) or stem(word)
 
 
 def encodable(text: str) -> str:

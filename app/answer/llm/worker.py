@@ -78,18 +78,20 @@ def open_model(config: dict[str, Any]) -> Any:
     return llm
 
 
-def set_threads(llm: Any) -> None:
-    """Before a llama.cpp step: the thread count its Threads chooses now (applied only when it changes)."""
+def set_threads(llm: Any) -> int:
+    """Before a llama.cpp step: the thread count its Threads chooses now (applied only when it changes);
+    0 for a model without them (a scripted model in tests, or a Llama without its context)."""
     threads: Threads | None = getattr(llm, "sourced_threads", None)
     ctx = getattr(getattr(llm, "_ctx", None), "ctx", None)
     if threads is None or ctx is None:
-        return  # a scripted model in tests, or a Llama without its context
+        return 0
     before = threads.current
     n = threads.choose()
     if n != before:
         import llama_cpp
 
         llama_cpp.llama_set_n_threads(ctx, n, n)
+    return n
 
 
 def state_bytes(state: Any) -> int:
@@ -139,8 +141,7 @@ def run_request(
 
         def counting_eval(tokens: Any) -> None:
             evals.append((int(getattr(llm, "n_tokens", 0)), len(tokens)))
-            set_threads(llm)
-            used.add(threads.current if threads is not None else 0)
+            used.add(set_threads(llm))
             real_eval(tokens)
 
         llm.eval = counting_eval

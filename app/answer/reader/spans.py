@@ -82,7 +82,7 @@ def far_from_focus(question: str, text: str, start: int, end: int, lo: int, hi: 
 
 
 # Particles inside personal and place names ("Fath al-Mobin", "Leonardo da Vinci", "Ludwig von Nassau"). A span
-# reader's word pieces often stop before one. On the SQuAD training articles 15 gold answers hold such a name and
+# reader's word pieces often stop before one. On the SQuAD training articles 14 gold answers hold such a name and
 # no gold answer ending in a capitalised word is followed by one (scripts/name_particles.py).
 NAME_PARTICLES = (
     "al", "el", "ul", "bin", "ibn", "ben", "bint", "abu", "de", "da", "del", "della", "di", "du", "dos", "das",
