@@ -166,6 +166,37 @@ def collect(rows: list[dict], index: Path, use_reader: bool, cache: Path, reader
     return out
 
 
+def fold_readers(specs: list[str]) -> dict[str, Path]:
+    """--fold-reader DIR:a,b,... -> article slug -> reader dir; an article in two folds is an error."""
+    out: dict[str, Path] = {}
+    for spec in specs:
+        folder, _, arts = spec.rpartition(":")
+        for a in filter(None, (x.strip() for x in arts.split(","))):
+            assert a not in out, f"article {a} is in two folds"
+            out[a] = Path(folder)
+    return out
+
+
+def article_slug(article: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", article.lower()).strip("-")
+
+
+def by_reader(rows: list[dict], folds: dict[str, Path], default: Path) -> list[tuple[Path, list[dict]]]:
+    """The questions grouped by the reader that reads them (the question order kept within each group)."""
+    groups: dict[Path, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(folds.get(article_slug(r["article"]), default), []).append(r)
+    return list(groups.items())
+
+
+def fold_record(folds: dict[str, Path]) -> dict[str, dict]:
+    record: dict[str, dict] = {}
+    for article, folder in sorted(folds.items()):
+        sha = hashlib.sha256((folder / "reader.int8.onnx").read_bytes()).hexdigest()
+        record.setdefault(folder.name, {"sha256": sha, "articles": []})["articles"].append(article)
+    return record
+
+
 def decide(items: list[dict], probs: list[np.ndarray], threshold: float) -> dict[str, float]:
     """Question-level figures at a threshold: answered right, refused traps, false refusals."""
     ok_ans = n_ans = ref = n_un = false_ref = 0
@@ -440,6 +471,15 @@ def main() -> int:
         "its signals are not over-trusted)",
     )
     ap.add_argument(
+        "--fold-reader",
+        action="append",
+        default=[],
+        metavar="DIR:ARTICLES",
+        help="read these comma-separated articles with the reader in DIR (one trained without them), so the model "
+        "can be fitted on out-of-fold reads of every training article; repeat per fold. Other articles are read "
+        "by --reader-dir",
+    )
+    ap.add_argument(
         "--refuse-floor",
         action="store_true",
         help="choose veto/rescue only among pairs refusing at least as many traps as the rules alone (measured worse "
@@ -461,7 +501,7 @@ def main() -> int:
     rows = questions()[:: args.every]
     if args.articles:
         keep = set(args.articles.split(","))
-        rows = [r for r in rows if re.sub(r"[^a-z0-9]+", "-", r["article"].lower()).strip("-") in keep]
+        rows = [r for r in rows if article_slug(r["article"]) in keep]
         assert rows, f"no training questions on {sorted(keep)}"
     reader_file = args.reader_dir / "reader.int8.onnx"
     args.work = args.work / f"code-{code_hash()}"
@@ -469,7 +509,10 @@ def main() -> int:
     index = args.work / "index"
     docs = train_docs(args.work)
     ingest([docs], Settings(index_dir=index), build_embedder(Settings(index_dir=index)))
-    items = collect(rows, index, args.reader, args.work / "scored.pkl", args.reader_dir)
+    folds = fold_readers(args.fold_reader)
+    items = []
+    for reader_dir, fold_rows in by_reader(rows, folds, args.reader_dir):
+        items += collect(fold_rows, index, args.reader, args.work / "scored.pkl", reader_dir)
     news_rows = [json.loads(line) for f in NEWS_SETS for line in open(f, encoding="utf-8") if line.strip()]
     for r in news_rows:
         r.setdefault("article", "news")
@@ -479,6 +522,7 @@ def main() -> int:
     # the collected features, for experiments with other models
     tag = (
         f"{'reader' if args.reader else 'fast'}-{args.every}-{args.reader_dir.name}-{args.articles or 'all'}"
+        + ("-folds" if folds else "")
     )
     (args.work / f"items-{tag}.pkl").write_bytes(pickle.dumps({"squad": items, "news": news}))
     span = span_model(items, news)
@@ -509,6 +553,8 @@ def main() -> int:
                     "articles": sorted({r["article"] for r in rows}),
                     # the span reader whose reads (features, spans) these weights were fitted on
                     "reader_sha256": hashlib.sha256(reader_file.read_bytes()).hexdigest(),
+                    # out-of-fold reads: article -> the reader (trained without it) that read it
+                    **({"fold_readers": fold_record(folds)} if folds else {}),
                 },
                 "cross_validated": {
                     k: {m: round(float(x), 4) for m, x in cv[k].items()}

@@ -22,6 +22,7 @@ from app.core.types import Hit
 from app.text.numbers import values
 from app.text.words import terms
 from tests.conftest import SEEDS
+from tests.factories import make_hit
 from tests.fake_openai import SCENARIOS
 
 DOC = "001_f4fb8e769c839d13.txt"
@@ -29,18 +30,7 @@ TEXT = (SEEDS / DOC).read_text(encoding="utf-8")
 
 
 def hit(text: str, start: int = 0, source: str = "x.txt", published: str | None = None) -> Hit:
-    return Hit(
-        id=f"{source}:{start}",
-        text=text,
-        source=source,
-        title="T",
-        publisher="P",
-        published=published,
-        start=start,
-        end=start + len(text),
-        score=1.0,
-        dense=0.5,
-    )
+    return make_hit(text, source=source, start=start, publisher="P", published=published)
 
 
 def sentence_at(first_words: str) -> tuple[int, int]:

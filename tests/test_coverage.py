@@ -11,6 +11,7 @@ from app.answer.news.coverage import closest, coverage_sentence, honest_refusal
 from app.core.types import Hit
 from app.store.chroma import DocRecord
 from app.text.dates import human_date
+from tests.factories import make_hit
 
 
 def rec(source: str, published: str | None) -> DocRecord:
@@ -18,18 +19,7 @@ def rec(source: str, published: str | None) -> DocRecord:
 
 
 def hit(source: str, title: str, published: str | None, publisher: str | None = "Pub") -> Hit:
-    return Hit(
-        id=source,
-        text="x",
-        source=source,
-        title=title,
-        publisher=publisher,
-        published=published,
-        start=0,
-        end=1,
-        score=1.0,
-        dense=0.5,
-    )
+    return make_hit(id=source, source=source, title=title, publisher=publisher, published=published)
 
 
 @pytest.mark.parametrize(

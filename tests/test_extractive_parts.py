@@ -21,21 +21,11 @@ from app.core.settings import Settings
 from app.core.types import Hit, Query
 from app.store.keyword import KeywordIndex
 from app.text.words import terms
+from tests.factories import make_hit
 
 
 def hit(text: str, published: str | None = None, title: str = "T", source: str = "a.txt") -> Hit:
-    return Hit(
-        id=f"{source}:0",
-        text=text,
-        source=source,
-        title=title,
-        publisher=None,
-        published=published,
-        start=0,
-        end=len(text),
-        score=1.0,
-        dense=0.5,
-    )
+    return make_hit(text, source=source, title=title, published=published)
 
 
 class BagOfWordsEmbedder:

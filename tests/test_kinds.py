@@ -17,6 +17,7 @@ from app.answer.shapes.why import event_terms, reason_sentences
 from app.answer.shapes.windows import covers, table
 from app.core.types import Hit
 from app.text.words import terms
+from tests.factories import make_hit
 
 
 def idf(_: str) -> float:
@@ -26,18 +27,7 @@ def idf(_: str) -> float:
 def _hit(
     text: str, source: str = "a.txt", start: int = 0, title: str = "T", published: str | None = None
 ) -> Hit:
-    return Hit(
-        id=f"{source}:{start}",
-        text=text,
-        source=source,
-        title=title,
-        publisher=None,
-        published=published,
-        start=start,
-        end=start + len(text),
-        score=1.0,
-        dense=0.5,
-    )
+    return make_hit(text, source=source, start=start, title=title, published=published)
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from app.core.settings import Settings
 from app.core.types import Hit
 from app.web.render import LOCAL_WRITING, LOCAL_WROTE, turn_html
 from tests.conftest import SEEDS
+from tests.factories import make_hit
 
 QUESTION = "How many Turkish military vehicles entered Idlib?"
 
@@ -217,9 +218,7 @@ def test_embedding_flag_holds_until_the_last_block_ends():
 
 
 def _hit(i: str) -> Hit:
-    return Hit(
-        id=i, text=i, source=i, title=i, publisher=None, published=None, start=0, end=1, score=1, dense=1
-    )
+    return make_hit(i, id=i, source=i, title=i, dense=1.0)
 
 
 @pytest.mark.parametrize(

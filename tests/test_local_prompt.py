@@ -26,6 +26,7 @@ from app.answer.pipeline import Deps, answer
 from app.core.errors import LOCAL_CONFIRMED, LOCAL_VETOED, LOCAL_WORKER_DIED
 from app.core.settings import Settings
 from app.core.types import Hit, Query
+from tests.factories import make_hit
 from tests.test_local_engine import QUESTION, Scripted, check_citations, local_deps
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,17 +43,8 @@ TEXT = (
 
 
 def hit(text: str = TEXT, id: str = "p1", source: str = "a.txt", start: int = 100) -> Hit:
-    return Hit(
-        id=id,
-        text=text,
-        source=source,
-        title="T",
-        publisher="The Paper",
-        published="2020-06-05",
-        start=start,
-        end=start + len(text),
-        score=1.0,
-        dense=1.0,
+    return make_hit(
+        text, id=id, source=source, start=start, publisher="The Paper", published="2020-06-05", dense=1.0
     )
 
 

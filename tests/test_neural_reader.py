@@ -23,6 +23,7 @@ from app.answer.reader.neural import (
     whole_phrase,
 )
 from app.core.types import Hit, Query
+from tests.factories import make_hit
 
 FERRY = (
     "A passenger ferry between Latakia and Famagusta resumed service on Tuesday after a pause of eleven years, "
@@ -31,18 +32,7 @@ FERRY = (
 
 
 def hit(text: str = FERRY, start: int = 100, hid: str = "h1") -> Hit:
-    return Hit(
-        id=hid,
-        text=text,
-        source="ferry.txt",
-        title="Ferry",
-        publisher=None,
-        published="2024-06-04",
-        start=start,
-        end=start + len(text),
-        score=1.0,
-        dense=0.5,
-    )
+    return make_hit(text, id=hid, source="ferry.txt", title="Ferry", start=start, published="2024-06-04")
 
 
 @dataclass(frozen=True)

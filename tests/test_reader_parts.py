@@ -35,6 +35,7 @@ from app.answer.reader.spans import far_from_focus
 from app.answer.shapes.compose import clean_span, sentences_answer, short_answer
 from app.answer.shapes.overview import facts, subject
 from app.core.types import Hit, Query
+from tests.factories import make_hit
 
 
 @pytest.mark.parametrize(
@@ -107,18 +108,7 @@ def test_clean_span(span, clean):
 
 
 def _hit(text: str, source: str = "a.txt", start: int = 100, published: str | None = None) -> Hit:
-    return Hit(
-        id=f"{source}:{start}",
-        text=text,
-        source=source,
-        title="T",
-        publisher="P",
-        published=published,
-        start=start,
-        end=start + len(text),
-        score=1.0,
-        dense=0.5,
-    )
+    return make_hit(text, source=source, start=start, publisher="P", published=published)
 
 
 def _scored(hit: Hit, sentence: str, score: float = 1.0, rank: int = 0) -> Scored:

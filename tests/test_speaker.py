@@ -9,6 +9,7 @@ import pytest
 from app.answer.reader.extractive import Scored
 from app.answer.shapes.said import speaker_before
 from app.core.types import Hit
+from tests.factories import make_hit as _make_hit
 
 ARTICLE = (
     "Yusuf Katipoglu, a party member, told reporters that 25,000 soldiers were in the province. "
@@ -23,18 +24,7 @@ def passage(start: int, end: int, source: str = "a.txt") -> Hit:
 
 
 def make_hit(id_: str, text: str, source: str, start: int = 0) -> Hit:
-    return Hit(
-        id=id_,
-        text=text,
-        source=source,
-        title="T",
-        publisher=None,
-        published=None,
-        start=start,
-        end=start + len(text),
-        score=1.0,
-        dense=0.5,
-    )
+    return _make_hit(text, id=id_, source=source, start=start)
 
 
 def statement(hit: Hit) -> Scored:

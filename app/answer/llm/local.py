@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ DEFAULT_STOP = ("\n\n", "<|im_end|>", "<|endoftext|>", "\nQuestion:", "<evidence
 YES_NO = 'root ::= "yes" | "no" | "Yes" | "No"'  # the verifier's grammar: one token, nothing else
 RAM_CACHE_BYTES = 512 << 20  # prompt states kept for prefix reuse across interleaved prompts
 
-_models: dict[tuple[Any, ...], Any] = {}
+_models: dict[ModelConfig, Any] = {}
 _load_lock = threading.Lock()
 _run_lock = threading.Lock()  # one generation at a time in this process, whatever the model
 
@@ -45,45 +46,37 @@ def _close_models() -> None:
     _models.clear()
 
 
-def load_model(
-    model_path: Path,
-    n_ctx: int,
-    n_threads: int,
-    n_batch: int,
-    n_threads_batch: int,
-    ram_cache_bytes: int,
-    lookup: int = 0,
-    threads_idle: int = 0,
-) -> Any:
-    """The process-wide llama_cpp.Llama for these parameters, loaded on first use (in this process)."""
-    key = (
-        str(Path(model_path).resolve()),
-        n_ctx,
-        n_threads,
-        n_batch,
-        n_threads_batch,
-        ram_cache_bytes,
-        lookup,
-        threads_idle,
-    )
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything that makes one loaded llama.cpp model differ from another: the key of the process-wide
+    model and, as a dict, the worker process's load config (app/answer/llm/worker.py: open_model)."""
+
+    model_path: str
+    n_ctx: int = DEFAULT_CTX
+    n_threads: int = DEFAULT_THREADS
+    n_batch: int = DEFAULT_BATCH
+    n_threads_batch: int = DEFAULT_THREADS
+    ram_cache_bytes: int = RAM_CACHE_BYTES
+    lookup: int = 0
+    threads_idle: int = 0  # threads while no other process is busy (app/answer/llm/threads.py)
+
+
+def load_model(config: ModelConfig) -> Any:
+    """The process-wide llama_cpp.Llama for this configuration, loaded on first use (in this process)."""
     with _load_lock:
-        if key in _models:
-            return _models[key]
+        if config in _models:
+            return _models[config]
         start = time.monotonic()
-        llm = open_model(_config(key))
+        llm = open_model(asdict(config))
         log.info(
-            "local model loaded in %.1fs (%d threads, n_ctx %d)", time.monotonic() - start, n_threads, n_ctx
+            "local model loaded in %.1fs (%d threads, n_ctx %d)",
+            time.monotonic() - start,
+            config.n_threads,
+            config.n_ctx,
         )
         _models.clear()  # one model in memory: a new configuration replaces the old one
-        _models[key] = llm
+        _models[config] = llm
         return llm
-
-
-def _config(key: tuple[Any, ...]) -> dict[str, Any]:
-    names = (
-        "model_path", "n_ctx", "n_threads", "n_batch", "n_threads_batch", "ram_cache_bytes", "lookup", "threads_idle",
-    )  # fmt: skip
-    return dict(zip(names, key, strict=True))
 
 
 class LocalBackend:
@@ -114,29 +107,23 @@ class LocalBackend:
         worker: WorkerClient | None = None,
     ) -> None:
         self.model_path = Path(model_path)
-        self.n_ctx, self.n_threads, self.n_batch = n_ctx, n_threads, n_batch
-        self.n_threads_batch = n_threads_batch or n_threads
-        self.ram_cache_bytes = ram_cache_bytes
+        self.config = ModelConfig(
+            str(self.model_path.resolve()),
+            n_ctx,
+            n_threads,
+            n_batch,
+            n_threads_batch or n_threads,
+            ram_cache_bytes,
+            lookup,
+            threads_idle,
+        )
         self.busy, self.busy_wait, self.lock_wait = busy, busy_wait, lock_wait
         self.timeout = timeout  # seconds for one whole generation, waiting included; None: no limit
-        self.stop, self.lookup = stop, lookup
-        self.threads_idle = threads_idle  # threads while no other process is busy (app/answer/llm/threads.py)
+        self.stop = stop
         # isolate: llama.cpp runs in a worker process (app/answer/llm/worker.py), so a crash of the model
         # is an LLMFault here, never the end of the server
-        self.worker = worker or (WorkerClient(_config(self._key())) if isolate else None)
+        self.worker = worker or (WorkerClient(asdict(self.config)) if isolate else None)
         self.last: dict[str, Any] = {}  # the figures of the last generation (tokens in and out, seconds)
-
-    def _key(self) -> tuple[Any, ...]:
-        return (
-            str(self.model_path.resolve()),
-            self.n_ctx,
-            self.n_threads,
-            self.n_batch,
-            self.n_threads_batch,
-            self.ram_cache_bytes,
-            self.lookup,
-            self.threads_idle,
-        )
 
     def load(self) -> Any:
         """Load the model (in its worker, or in this process): call at start-up to keep it off the first
@@ -144,7 +131,7 @@ class LocalBackend:
         if self.worker is not None:
             self.worker.start()
             return self.worker
-        return load_model(*self._key())
+        return load_model(self.config)
 
     @contextlib.contextmanager
     def _claim(self) -> Iterator[None]:
