@@ -118,7 +118,8 @@ def without_reader(c: Candidate) -> Candidate:
 
 def collect(rows: list[dict], index: Path, use_reader: bool, cache: Path, reader_dir: Path) -> list[dict]:
     """Per question: candidate features, labels and the article, from the real pipeline."""
-    settings = Settings(index_dir=index, reader="rules")  # the shipped models are not needed to retrain them
+    # the shipped models are not needed to retrain them, nor the local model (features come from retrieval alone)
+    settings = Settings(index_dir=index, reader="rules", answer_mode="extractive")
     deps = load_deps(settings)
     # The reader always reads (its spans train the span decision); its signals are features only with --reader.
     reader = CachedReader(cache.with_name(f"read-{cache.stem}"), reader_dir)
