@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.train_answerability import article_slug, by_reader, fold_readers
+from scripts.train_answerability import article_slug, assert_held_out, by_reader, fold_readers
 
 
 def test_fold_specs_map_each_article_to_its_reader() -> None:
@@ -37,3 +37,10 @@ def test_articles_without_a_fold_go_to_the_default_reader_in_order() -> None:
         article_slug("Intergovernmental_Panel_on_Climate_Change")
         == "intergovernmental-panel-on-climate-change"
     )
+
+
+def test_a_reader_may_only_read_articles_it_held_out(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text('{"training_data": {"validation_articles": ["force", "oxygen"]}}')
+    assert_held_out(tmp_path, [{"article": "Force"}, {"article": "Oxygen"}])
+    with pytest.raises(AssertionError, match="huguenot"):
+        assert_held_out(tmp_path, [{"article": "Force"}, {"article": "Huguenot"}])
