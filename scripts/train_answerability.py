@@ -292,8 +292,8 @@ def predict(items: list[dict], mean, scale, coef, intercept) -> list[np.ndarray]
     return out
 
 
-def cross_validate(items: list[dict], news: list[dict], folds: int = 5, refuse_floor: bool = False) -> dict:
-    """Leave-articles-out: thresholds chosen on out-of-fold probabilities."""
+def out_of_fold(items: list[dict], folds: int = 5) -> list[np.ndarray]:
+    """Each question's candidate probabilities from a model fitted without its article (leave articles out)."""
     articles = sorted({it["article"] for it in items})
     folds = min(folds, len(articles))  # fitting on a few articles (--articles): one held out at a time
     probs: list[np.ndarray | None] = [None] * len(items)
@@ -304,7 +304,12 @@ def cross_validate(items: list[dict], news: list[dict], folds: int = 5, refuse_f
         idx = [i for i, it in enumerate(items) if it["article"] in held]
         for i, p in zip(idx, predict([items[i] for i in idx], *params), strict=True):
             probs[i] = p
-    full = [p if p is not None else np.zeros(0) for p in probs]
+    return [p if p is not None else np.zeros(0) for p in probs]
+
+
+def cross_validate(items: list[dict], news: list[dict], folds: int = 5, refuse_floor: bool = False) -> dict:
+    """Leave-articles-out: thresholds chosen on out-of-fold probabilities."""
+    full = out_of_fold(items, folds)
     grid = [float(t) for t in np.linspace(0.05, 0.95, 91)]
     best = max(grid, key=lambda t: decide(items, full, t)["balanced"])
     # The two bars of the run-time policy serve Wikipedia-style and news questions alike: chosen on the
