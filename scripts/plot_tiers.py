@@ -6,8 +6,11 @@ the chosen pair (rescue - veto kept), so the chosen operating point is one dot o
 the SQuAD 2.0 training articles out of fold (each article scored by a model fitted without it) and our own news
 tuning sets (the seed sets and the BBC tuning set, scored by the model fitted on all the SQuAD articles).
 
-    python scripts/plot_tiers.py --tier fast=WORK/items-fast-1-reader-all.pkl=models/answerability-fast.json \\
-        --tier mpnet=WORK/items-reader-2-reader-mpnet-all-folds.pkl=models/answerability-mpnet.json \\
+The items come from runs with --tune-news (so the news half holds the BBC tuning set); WORK is
+/tmp/sourced-train-answerability/code-<hash>:
+
+    python scripts/plot_tiers.py --tier fast=WORK/items-fast-1-reader-all-tune.pkl=models/answerability-fast.json \\
+        --tier mpnet=WORK/items-reader-1-reader-mpnet-black-death,pharmacy,private-school-tune.pkl=models/answerability-mpnet.json \\
         --out docs/reader.png
 """
 

@@ -203,10 +203,11 @@ def assert_held_out(reader_dir: Path, rows: list[dict]) -> None:
 
 
 def fold_record(folds: dict[str, Path]) -> dict[str, dict]:
+    """Per fold reader: its model's sha256 (read once per reader) and the articles it read."""
     record: dict[str, dict] = {}
-    for article, folder in sorted(folds.items()):
+    for folder in sorted(set(folds.values())):
         sha = hashlib.sha256((folder / "reader.int8.onnx").read_bytes()).hexdigest()
-        record.setdefault(folder.name, {"sha256": sha, "articles": []})["articles"].append(article)
+        record[folder.name] = {"sha256": sha, "articles": sorted(a for a, f in folds.items() if f == folder)}
     return record
 
 
@@ -314,7 +315,7 @@ def cross_validate(
     news: list[dict],
     folds: int = 5,
     refuse_floor: bool = False,
-    objective: str = "right_balanced",
+    objective: str = "balanced",
 ) -> dict:
     """Leave-articles-out: thresholds chosen on out-of-fold probabilities."""
     full = out_of_fold(items, folds)
@@ -583,6 +584,7 @@ def main() -> int:
     tag = (
         f"{'reader' if args.reader else 'fast'}-{args.every}-{args.reader_dir.name}-{args.articles or 'all'}"
         + ("-folds" if folds else "")
+        + ("-tune" if args.tune_news else "")
     )
     (args.work / f"items-{tag}.pkl").write_bytes(pickle.dumps({"squad": items, "news": news}))
     span = span_model(items, news)

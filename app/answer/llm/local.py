@@ -52,13 +52,13 @@ class ModelConfig:
     model and, as a dict, the worker process's load config (app/answer/llm/worker.py: open_model)."""
 
     model_path: str
-    n_ctx: int = DEFAULT_CTX
-    n_threads: int = DEFAULT_THREADS
-    n_batch: int = DEFAULT_BATCH
-    n_threads_batch: int = DEFAULT_THREADS
-    ram_cache_bytes: int = RAM_CACHE_BYTES
-    lookup: int = 0
-    threads_idle: int = 0  # threads while no other process is busy (app/answer/llm/threads.py)
+    n_ctx: int
+    n_threads: int
+    n_batch: int
+    n_threads_batch: int
+    ram_cache_bytes: int
+    lookup: int
+    threads_idle: int  # threads while no other process is busy (app/answer/llm/threads.py)
 
 
 def load_model(config: ModelConfig) -> Any:
