@@ -156,12 +156,17 @@ def locate(rec: dict, pars: list[str]) -> tuple[int, int, int, str] | None:
     return pi, start, start - neg_len, t
 
 
-def load_questions(train_file: Path, docs: dict[str, list[str]]) -> tuple[list[dict], collections.Counter]:
+def load_questions(
+    train_file: Path, docs: dict[str, list[str]], key=None, source: str = "squad"
+) -> tuple[list[dict], collections.Counter]:
+    key = key or slug
     qs, stats = [], collections.Counter()
     with open(train_file, encoding="utf-8") as f:
         for line in f:
+            if not line.strip():
+                continue
             rec = json.loads(line)
-            s = slug(rec["article"])
+            s = key(rec["article"])
             if s not in docs:
                 stats["other_article"] += 1
                 continue
@@ -181,10 +186,37 @@ def load_questions(train_file: Path, docs: dict[str, list[str]]) -> tuple[list[d
                     "end": b,
                     "answerable": rec.get("answerable", True),
                     "golds": golds,
+                    "source": source,
                 }
             )
             stats["answerable" if qs[-1]["answerable"] else "unanswerable"] += 1
     return qs, stats
+
+
+BBC_KEY = re.compile(r"(business|entertainment|politics|sport|tech)/\d{3}")
+
+
+def news_slug(article: str) -> str:
+    """A BBC article key ("business/424") as a docs key; checked first: the file names a path."""
+    assert BBC_KEY.fullmatch(article), f"not a BBC article key: {article!r}"
+    return "bbc-" + article.replace("/", "-")
+
+
+def load_news(path: Path, root: Path) -> tuple[dict[str, list[str]], list[dict], collections.Counter]:
+    """Our own reader-training questions over BBC articles (SQuAD's format, `article` = "category/NNN")."""
+    keys = sorted({json.loads(line)["article"] for line in open(path, encoding="utf-8") if line.strip()})
+    docs = {}
+    for k in keys:
+        text = (root / f"{k}.txt").read_text(encoding="utf-8")
+        blocks = [b.strip() for b in re.split(r"\n\s*\n", text)]
+        docs[news_slug(k)] = [b for b in blocks[1:] if b]  # the headline is not a passage
+    qs, stats = load_questions(path, docs, key=news_slug, source="news")
+    return docs, qs, stats
+
+
+def held_out_news(articles: set[str], k: int) -> set[str]:
+    """k news articles for validation, chosen by a hash of their key: stable as the file grows."""
+    return set(sorted(articles, key=lambda a: hashlib.sha256(a.encode()).hexdigest())[:k])
 
 
 def own_window(q: dict, par: str, rng: random.Random | None, size: int = 3) -> dict:
@@ -651,6 +683,26 @@ def main() -> None:
     ap.add_argument(
         "--init-state", type=Path, default=None, help="start from these torch weights (--save-state)"
     )
+    ap.add_argument(
+        "--news",
+        type=Path,
+        default=None,
+        help="our reader-training questions over BBC articles (SQuAD's format)",
+    )
+    ap.add_argument("--news-docs", type=Path, default=ROOT.parent / "shared" / "corpora" / "bbc")
+    ap.add_argument("--news-val", type=int, default=15, help="news articles held out for validation")
+    ap.add_argument(
+        "--squad-share",
+        type=float,
+        default=1.0,
+        help="share of SQuAD training questions used (continuing a run)",
+    )
+    ap.add_argument(
+        "--eval-onnx",
+        type=Path,
+        default=None,
+        help="only report this reader file's figures on the validation windows",
+    )
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0, help="smoke test: train on this many questions only")
@@ -678,6 +730,34 @@ def main() -> None:
     log(f"questions located: {dict(stats)}")
     tr_q = [q for q in qs if q["article"] not in val_articles]
     va_q = [q for q in qs if q["article"] in val_articles]
+    if args.squad_share < 1.0:  # a seeded sample of SQuAD, so a continued run keeps what it learnt there
+        tr_q = sorted(
+            random.Random(args.seed).sample(tr_q, round(len(tr_q) * args.squad_share)), key=lambda q: q["id"]
+        )
+    news_q, news_stats, news_val = [], collections.Counter(), set()
+    if args.news:
+        news_docs, news_q, news_stats = load_news(args.news, args.news_docs)
+        docs.update(news_docs)
+        news_val = held_out_news({q["article"] for q in news_q}, args.news_val)
+        tr_q += [q for q in news_q if q["article"] not in news_val]
+        va_q += [q for q in news_q if q["article"] in news_val]
+        log(
+            f"news questions located: {dict(news_stats)}; {len(news_val)} of {len(news_docs)} articles held out"
+        )
+    source_of = {q["id"]: q["source"] for q in qs + news_q}
+
+    def by_source(preds: list[tuple[str, float]], feats: list[dict]) -> dict:
+        """Validation figures per data source (SQuAD, our news), when there are both."""
+        groups = collections.defaultdict(list)
+        for i, f in enumerate(feats):
+            groups[source_of[f["ex"]["qid"]]].append(i)
+        if len(groups) < 2:
+            return {}
+        return {
+            g: evaluate([preds[i] for i in ix], [feats[i]["ex"] for i in ix])
+            for g, ix in sorted(groups.items())
+        }
+
     if args.limit:
         random.Random(args.seed).shuffle(tr_q)
         tr_q = tr_q[: args.limit]
@@ -693,13 +773,20 @@ def main() -> None:
     log(
         f"val windows {len(val_feats)} (dropped {vdrop}): {dict(collections.Counter(f['ex']['kind'] for f in val_feats))}"
     )
+    if args.eval_onnx:  # a shipped file's figures on these validation windows (a baseline), then stop
+        preds = span_preds(val_feats, *predict_onnx(args.eval_onnx, val_feats, args.threads))
+        log(f"eval {args.eval_onnx}: {json.dumps(evaluate(preds, [f['ex'] for f in val_feats]))}")
+        for src, m in by_source(preds, val_feats).items():
+            log(f"eval {args.eval_onnx} [{src}]: {json.dumps(m)}")
+        return
 
     def train(train_q: list[dict], epochs: int, validate: bool) -> tuple[Reader, list[dict], int]:
         torch.manual_seed(args.seed)
         rng = random.Random(args.seed)
         model = Reader(base, args.arch, args.keep_layers)
-        if args.init_state:  # continue from an earlier run's weights (--save-state)
-            model.load_state_dict(torch.load(args.init_state))
+        if args.init_state:  # continue from an earlier run's weights (--save-state, or a --checkpoint file)
+            state = torch.load(args.init_state, weights_only=False)
+            model.load_state_dict(state["model"] if "model" in state else state)
         if args.freeze_word_embeddings:  # 12M of the 23M weights: faster steps, less drift on small data
             model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
         for layer in model.bert.encoder.layer[: args.freeze_layers]:  # noqa: B007  # no backward through the lowest layers
@@ -828,6 +915,9 @@ def main() -> None:
                 m = evaluate(span_preds(val_feats, st, en), [f["ex"] for f in val_feats])
                 rec["val"] = m
                 log(f"epoch {ep + 1} val: {json.dumps(m)}")
+                rec["val_by_source"] = by_source(span_preds(val_feats, st, en), val_feats)
+                for src, ms in rec["val_by_source"].items():
+                    log(f"epoch {ep + 1} val [{src}]: {json.dumps(ms)}")
                 if m["own_overall_f1"] > best_f1:
                     best_f1 = m["own_overall_f1"]
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -889,6 +979,9 @@ def main() -> None:
         val_int8 = evaluate(preds_int8, [f["ex"] for f in val_feats])
         thr = val_int8["threshold"]
         log(f"val onnx int8 {json.dumps(val_int8)}")
+        val_int8_by_source = by_source(preds_int8, val_feats)
+        for src, ms in val_int8_by_source.items():
+            log(f"val onnx int8 [{src}]: {json.dumps(ms)}")
         scores = np.array([p[1] for p in preds_int8])
         labels = np.array([1.0 if f["ex"]["golds"] else 0.0 for f in val_feats])
         cal_a, cal_b = fit_logistic(scores, labels)
@@ -927,6 +1020,22 @@ def main() -> None:
             "docs_sha256": {s: sha256_file(args.data / "docs" / f"{s}.txt") for s in sorted(articles)},
             "questions": dict(stats),
             "validation_articles": sorted(val_articles),
+            "squad_share": args.squad_share,
+            "news": None
+            if not args.news
+            else {
+                "file": str(args.news.resolve().relative_to(ROOT))
+                if args.news.resolve().is_relative_to(ROOT)
+                else str(args.news),
+                "sha256": sha256_file(args.news),
+                "docs": "shared/corpora/bbc",
+                "docs_sha256": {
+                    a: sha256_file(args.news_docs / f"{a}.txt")
+                    for a in sorted({q["article"].removeprefix("bbc-").replace("-", "/", 1) for q in news_q})
+                },
+                "questions": dict(news_stats),
+                "validation_articles": sorted(news_val),
+            },
         },
         "training": {
             "epochs": best_epoch,
@@ -950,7 +1059,12 @@ def main() -> None:
             "final_history": final_history,
             "shipped": final_note,
         },
-        "validation": {"onnx_fp32": val_fp32, "onnx_int8": val_int8, "int8_recipes": tried},
+        "validation": {
+            "onnx_fp32": val_fp32,
+            "onnx_int8": val_int8,
+            "onnx_int8_by_source": val_int8_by_source,
+            "int8_recipes": tried,
+        },
         "quantisation": quant,
         "size_bytes": {"int8": int8.stat().st_size, "fp32": fp32_size},
         "sha256": sha256_file(int8),
