@@ -207,9 +207,10 @@ def load_news(path: Path, root: Path) -> tuple[dict[str, list[str]], list[dict],
     keys = sorted({json.loads(line)["article"] for line in open(path, encoding="utf-8") if line.strip()})
     docs = {}
     for k in keys:
+        key = news_slug(k)  # checks the key before it becomes a path
         text = (root / f"{k}.txt").read_text(encoding="utf-8")
         blocks = [b.strip() for b in re.split(r"\n\s*\n", text)]
-        docs[news_slug(k)] = [b for b in blocks[1:] if b]  # the headline is not a passage
+        docs[key] = [b for b in blocks[1:] if b]  # the headline is not a passage
     qs, stats = load_questions(path, docs, key=news_slug, source="news")
     return docs, qs, stats
 
@@ -993,7 +994,9 @@ def main() -> None:
         if args.final_all:
             log(f"retraining on all {len(articles)} articles for {best_epoch} epoch(s)")
             t1 = time.time()
-            model, final_history, _ = train(qs if not args.limit else tr_q + va_q, best_epoch, validate=False)
+            model, final_history, _ = train(
+                qs + news_q if not args.limit else tr_q + va_q, best_epoch, validate=False
+            )
             train_seconds += time.time() - t1
             ship(model, quant)
             final_note = f"retrained on all {len(articles)} training articles with the validated settings"
