@@ -10,7 +10,7 @@ import time
 import pytest
 from pydantic import SecretStr
 
-from app.answer.llm.engine import LLM_UNSUPPORTED, LlamaIndexBackend, LLMEngine, worst_case_seconds
+from app.answer.llm.engine import LLM_ECHO, LLM_UNSUPPORTED, LlamaIndexBackend, LLMEngine, worst_case_seconds
 from app.answer.pipeline import Deps, answer, stream_answer
 from app.core.errors import LLM_FALLBACK, BadHistory
 from app.core.types import Hit, Query
@@ -148,6 +148,14 @@ def test_answer_with_no_supported_claim_gets_extractive_citations(llm_deps, serv
     server.push("Reinforcements were flown to Damascus airport by Chinese transport planes [1].")
     a = answer(QUESTION, [], llm_deps)
     assert a.mode == "extractive" and a.warnings == [LLM_UNSUPPORTED]
+    check_citations(a)
+
+
+def test_answer_that_only_repeats_the_question_gets_the_extractive_answer(llm_deps, server):
+    """Every word of it is in the passage, so the claim check alone would keep it; it names no place."""
+    server.push("The Syrian regime and opposition deployed military reinforcements [1].")
+    a = answer(QUESTION, [], llm_deps)
+    assert a.mode == "extractive" and a.warnings == [LLM_ECHO]
     check_citations(a)
 
 

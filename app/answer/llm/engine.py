@@ -11,6 +11,7 @@ from typing import Any, Literal, Protocol
 
 from app.answer.grounding.citations import is_refusal, render, strip_markers
 from app.answer.grounding.claims import Checked, check_claims
+from app.answer.grounding.echo import echoes
 from app.answer.grounding.support import RULES, SupportRules
 from app.answer.llm.evidence import format_evidence, resolved_question
 from app.answer.llm.prompts import load_prompts
@@ -25,6 +26,10 @@ log = logging.getLogger("sourced")
 LLM_UNSUPPORTED = (
     "No claim in the language model's answer could be matched to a passage, so this answer was written "
     "extractively from the articles."
+)
+LLM_ECHO = (
+    "The language model's answer only repeated the question, so this answer was written extractively from the "
+    "articles."
 )
 Fallback = Callable[[str], Answer]
 OnCheck = Callable[[Checked], None]  # sees the claim check (explain); never changes the answer
@@ -337,6 +342,8 @@ class LLMEngine:
             return fallback(self.fault_message)
         if is_refusal(text) and (not marked.order or len(strip_markers(text).split()) <= 12):
             return Answer(question=query.question, answer=REFUSAL, refused=True, mode=self.mode)
+        if echoes(strip_markers(text), query.question, query.standalone):
+            return fallback(LLM_ECHO)
         checked = check_claims(
             text,
             marked.order,
