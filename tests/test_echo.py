@@ -1,4 +1,4 @@
-"""An answer that only restates a wh-question is no answer (app/answer/grounding/echo.py)."""
+"""An answer that only restates a wh-question is no answer (app/answer/question/echo.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.answer.grounding.echo import echoes
+from app.answer.question.echo import echoes
 
 CASES = [
     # (answer, question wordings, echoes?)

@@ -11,11 +11,11 @@ from typing import Any, Literal, Protocol
 
 from app.answer.grounding.citations import is_refusal, render, strip_markers
 from app.answer.grounding.claims import Checked, check_claims
-from app.answer.grounding.echo import echoes
 from app.answer.grounding.support import RULES, SupportRules
 from app.answer.llm.evidence import format_evidence, resolved_question
 from app.answer.llm.prompts import load_prompts
 from app.answer.llm.tokens import TokenCounter, fit
+from app.answer.question.echo import echoes
 from app.core.errors import LLM_FALLBACK, LOCAL_FALLBACK, LOCAL_WORKER_DIED
 from app.core.protocols import Embedder
 from app.core.settings import Settings
@@ -340,9 +340,10 @@ class LLMEngine:
         text = marked.text
         if not text:
             return fallback(self.fault_message)
-        if is_refusal(text) and (not marked.order or len(strip_markers(text).split()) <= 12):
+        bare = strip_markers(text)
+        if is_refusal(text) and (not marked.order or len(bare.split()) <= 12):
             return Answer(question=query.question, answer=REFUSAL, refused=True, mode=self.mode)
-        if echoes(strip_markers(text), query.question, query.standalone):
+        if echoes(bare, query.question, query.standalone):
             return fallback(LLM_ECHO)
         checked = check_claims(
             text,

@@ -6,16 +6,12 @@ and of two report samples (0 of 39): it caught no answer that said something."""
 
 from __future__ import annotations
 
-import re
-
+from app.answer.question.kinds import Kind, question_kind
 from app.text.words import STOPWORDS, terms
 
-# Questions that ask for a thing the answer must name. Yes/no and why-questions are left out: "Did X win?" is
-# rightly answered "X won".
-WH_QUESTION = re.compile(
-    r"^\W*(?:\w+\s+){0,2}?(?:who|whom|whose|what|which|where|when|how\s+(?:many|much|long|old|far|big))\b",
-    re.IGNORECASE,
-)
+# Kinds of question that ask for a thing the answer must name. Yes/no, reason and overview questions are left out:
+# "Did X win?" is rightly answered "X won".
+NAMING_KINDS = frozenset({Kind.FACTOID, Kind.DEFINE, Kind.SAID})
 # Reporting words an echo adds without saying anything ("The rebels *said* ...").
 REPORTING = frozenset(terms("say said says saying report reported reports according told tell"))
 
@@ -23,7 +19,7 @@ REPORTING = frozenset(terms("say said says saying report reported reports accord
 def echoes(answer: str, *questions: str) -> bool:
     """Whether the answer (without its markers) to a wh-question adds no content word to the question's wordings
     (as asked, and as resolved against the conversation)."""
-    if not any(WH_QUESTION.match(q) for q in questions):
+    if not any(question_kind(q) in NAMING_KINDS for q in questions):
         return False
     asked = {t for q in questions for t in terms(q)}
     return not set(terms(answer)) - asked - STOPWORDS - REPORTING
