@@ -26,6 +26,7 @@ import string
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -157,9 +158,8 @@ def locate(rec: dict, pars: list[str]) -> tuple[int, int, int, str] | None:
 
 
 def load_questions(
-    train_file: Path, docs: dict[str, list[str]], key=None, source: str = "squad"
+    train_file: Path, docs: dict[str, list[str]], key: Callable[[str], str] = slug, source: str = "squad"
 ) -> tuple[list[dict], collections.Counter]:
-    key = key or slug
     qs, stats = [], collections.Counter()
     with open(train_file, encoding="utf-8") as f:
         for line in f:
@@ -202,17 +202,21 @@ def news_slug(article: str) -> str:
     return "bbc-" + article.replace("/", "-")
 
 
-def load_news(path: Path, root: Path) -> tuple[dict[str, list[str]], list[dict], collections.Counter]:
-    """Our own reader-training questions over BBC articles (SQuAD's format, `article` = "category/NNN")."""
+def load_news(
+    path: Path, root: Path
+) -> tuple[dict[str, list[str]], list[dict], collections.Counter, dict[str, str]]:
+    """Our own reader-training questions over BBC articles (SQuAD's format, `article` = "category/NNN"): the
+    articles' passages, the located questions, their counts, and each article's sha256 (for the config)."""
     keys = sorted({json.loads(line)["article"] for line in open(path, encoding="utf-8") if line.strip()})
-    docs = {}
+    docs, hashes = {}, {}
     for k in keys:
         key = news_slug(k)  # checks the key before it becomes a path
-        text = (root / f"{k}.txt").read_text(encoding="utf-8")
-        blocks = [b.strip() for b in re.split(r"\n\s*\n", text)]
+        raw = (root / f"{k}.txt").read_bytes()
+        hashes[k] = hashlib.sha256(raw).hexdigest()
+        blocks = [b.strip() for b in re.split(r"\n\s*\n", raw.decode("utf-8"))]
         docs[key] = [b for b in blocks[1:] if b]  # the headline is not a passage
     qs, stats = load_questions(path, docs, key=news_slug, source="news")
-    return docs, qs, stats
+    return docs, qs, stats, hashes
 
 
 def held_out_news(articles: set[str], k: int) -> set[str]:
@@ -735,9 +739,9 @@ def main() -> None:
         tr_q = sorted(
             random.Random(args.seed).sample(tr_q, round(len(tr_q) * args.squad_share)), key=lambda q: q["id"]
         )
-    news_q, news_stats, news_val = [], collections.Counter(), set()
+    news_q, news_stats, news_val, news_hashes = [], collections.Counter(), set(), {}
     if args.news:
-        news_docs, news_q, news_stats = load_news(args.news, args.news_docs)
+        news_docs, news_q, news_stats, news_hashes = load_news(args.news, args.news_docs)
         docs.update(news_docs)
         news_val = held_out_news({q["article"] for q in news_q}, args.news_val)
         tr_q += [q for q in news_q if q["article"] not in news_val]
@@ -1032,10 +1036,7 @@ def main() -> None:
                 else str(args.news),
                 "sha256": sha256_file(args.news),
                 "docs": "shared/corpora/bbc",
-                "docs_sha256": {
-                    a: sha256_file(args.news_docs / f"{a}.txt")
-                    for a in sorted({q["article"].removeprefix("bbc-").replace("-", "/", 1) for q in news_q})
-                },
+                "docs_sha256": news_hashes,
                 "questions": dict(news_stats),
                 "validation_articles": sorted(news_val),
             },
